@@ -1,0 +1,471 @@
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readInt64 } from '../../protocol/bytes/varint.js';
+import { decodeRecordBatch } from '../../protocol/record-batch/decode.js';
+import {
+  BATCH_LENGTH_OFFSET,
+  HEADER_PREFIX_SIZE,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAX_TIMESTAMP_OFFSET,
+  TimestampType,
+} from '../../protocol/record-batch/layout.js';
+import { CorruptSegmentError, StorageError } from './errors.js';
+import type { FileHandlePool } from './file-handle-pool.js';
+import { checkBatchAt, type ScannedBatch, type ScanResult, scanSegment } from './segment-scanner.js';
+import { offsetIndexCodec, SparseIndex, timeIndexCodec } from './sparse-index.js';
+
+/** Kafka's file naming: the base offset zero-padded to 20 digits. */
+export function segmentFileStem(baseOffset: number): string {
+  return String(baseOffset).padStart(20, '0');
+}
+
+export interface SegmentOptions {
+  indexIntervalBytes: number;
+  verifyChecksumsOnRead: boolean;
+}
+
+/** One appended batch as the segment indexes it, with its final (assigned) offsets. */
+export interface AppendedBatch {
+  /** Position of the batch within the appended buffer. */
+  position: number;
+  sizeInBytes: number;
+  baseOffset: number;
+  maxTimestamp: number;
+}
+
+export interface SegmentReadResult {
+  records: Buffer;
+  firstOffset: number;
+  /** The offset after the last returned batch. */
+  nextOffset: number;
+}
+
+/**
+ * One segment of a partition log: `<baseOffset>.log` holding RecordBatch v2 bytes exactly as
+ * produced (with offsets assigned), plus a sparse offset index (`.index`) and time index
+ * (`.timeindex`).
+ *
+ * Invariants:
+ * - bytes [0, size) of the log file are whole, valid batches with strictly increasing offsets, all
+ *   >= baseOffset; `nextOffset` is one past the last of them (baseOffset when empty);
+ * - every offset-index entry (offset, position) names the start of the batch whose base offset is
+ *   `offset`; every time-index entry (t, offset) says no record before that batch's end has a
+ *   timestamp above t;
+ * - `size` only grows after the bytes are written, so concurrent readers never see a partial batch.
+ *
+ * Sealed segments are opened lazily: nothing is read until the first lookup needs the indexes.
+ */
+export class LogSegment {
+  readonly logPath: string;
+  private readonly offsetIndex: SparseIndex;
+  private readonly timeIndex: SparseIndex;
+  private loaded = false;
+  private loading: Promise<void> | null = null;
+  private bytesSinceLastIndexEntry = 0;
+  private flushedSize: number;
+  /** Where the last read ended, so a sequential consumer's next read needs no index lookup. */
+  private readCursor: { offset: number; position: number } | null = null;
+
+  nextOffset: number;
+  maxTimestamp = -1;
+  private offsetOfMaxTimestamp = -1;
+  /** Max timestamp of the first batch; the segment's age for time-based rolling. */
+  firstBatchTimestamp: number | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private size: number,
+    private readonly pool: FileHandlePool,
+    private readonly options: SegmentOptions,
+  ) {
+    const stem = join(dir, segmentFileStem(baseOffset));
+    this.logPath = `${stem}.log`;
+    this.offsetIndex = new SparseIndex(`${stem}.index`, offsetIndexCodec, baseOffset);
+    this.timeIndex = new SparseIndex(`${stem}.timeindex`, timeIndexCodec, baseOffset);
+    this.nextOffset = baseOffset;
+    this.flushedSize = size;
+  }
+
+  /** Creates an empty segment and its (empty) files. */
+  static async create(
+    dir: string,
+    baseOffset: number,
+    pool: FileHandlePool,
+    options: SegmentOptions,
+  ): Promise<LogSegment> {
+    const segment = new LogSegment(dir, baseOffset, 0, pool, options);
+    for (const path of [segment.logPath, segment.offsetIndex.path, segment.timeIndex.path]) {
+      await (await open(path, 'w')).close();
+    }
+    segment.loaded = true;
+    return segment;
+  }
+
+  /** A handle on an existing segment; its indexes load on first use. */
+  static existing(
+    dir: string,
+    baseOffset: number,
+    size: number,
+    pool: FileHandlePool,
+    options: SegmentOptions,
+  ): LogSegment {
+    return new LogSegment(dir, baseOffset, size, pool, options);
+  }
+
+  get sizeInBytes(): number {
+    return this.size;
+  }
+
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  get hasUnflushedData(): boolean {
+    return this.flushedSize < this.size;
+  }
+
+  /**
+   * Loads the indexes (rebuilding them if missing or untrustworthy) and scans the tail past the
+   * last index entry to learn the next offset and max timestamp. Idempotent and concurrency-safe.
+   */
+  ensureLoaded(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    this.loading ??= this.load().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const trusted =
+      (await this.offsetIndex.load(this.pool)) &&
+      (await this.timeIndex.load(this.pool)) &&
+      this.indexesFitLog();
+    if (!trusted) {
+      this.offsetIndex.clear();
+      this.timeIndex.clear();
+    }
+    const result = await this.rederiveTail();
+    if (result.failure) {
+      // Only sealed segments load lazily, and their tails were validated before sealing, so this is
+      // corruption. Keep what is readable; a read that reaches the bad bytes reports them.
+      this.size = Math.max(result.validEnd, this.size);
+    }
+    if (!trusted) await this.persistIndexes(false);
+    this.loaded = true;
+  }
+
+  /**
+   * Derives nextOffset, the max timestamp and the first batch's timestamp from the indexes plus a
+   * scan of the batches after the last offset-index entry, re-adding any index entries it passes.
+   */
+  private async rederiveTail(verifyCrc = false): Promise<ScanResult> {
+    const lastTime = this.timeIndex.lastEntry;
+    this.maxTimestamp = lastTime ? lastTime.key : -1;
+    this.offsetOfMaxTimestamp = lastTime ? lastTime.value : -1;
+    const last = this.offsetIndex.lastEntry;
+    this.nextOffset = last ? last.key : this.baseOffset;
+    this.bytesSinceLastIndexEntry = 0;
+    this.firstBatchTimestamp = null;
+    const result = await this.scanAndIndex(last ? last.value : 0, verifyCrc);
+    if (last && this.size > 0) {
+      const header = await this.readAt(0, MAX_TIMESTAMP_OFFSET + 8);
+      this.firstBatchTimestamp = readInt64(header, MAX_TIMESTAMP_OFFSET);
+    }
+    return result;
+  }
+
+  private indexesFitLog(): boolean {
+    const lastOffsetEntry = this.offsetIndex.lastEntry;
+    if (lastOffsetEntry && (lastOffsetEntry.value >= this.size || lastOffsetEntry.key < this.baseOffset)) {
+      return false;
+    }
+    const firstOffsetEntry = this.offsetIndex.size > 0 ? this.offsetIndex.entryAt(0) : undefined;
+    if (firstOffsetEntry && firstOffsetEntry.key < this.baseOffset) return false;
+    const lastTimeEntry = this.timeIndex.lastEntry;
+    return !lastTimeEntry || lastTimeEntry.value >= this.baseOffset;
+  }
+
+  /** Scans from `from` to the end, adding index entries and tracking offsets and timestamps. */
+  private scanAndIndex(from: number, verifyCrc: boolean): Promise<ScanResult> {
+    return this.pool.withHandle(this.logPath, (handle) =>
+      scanSegment(handle, from, this.size, { verifyCrc, minBaseOffset: this.nextOffset }, (batch) => {
+        this.trackBatch(batch.position, batch.sizeInBytes, batch.baseOffset, batch.maxTimestamp);
+        this.nextOffset = batch.lastOffset + 1;
+        return true;
+      }),
+    );
+  }
+
+  /** Updates indexes and summary fields for a batch now at file position `position`. */
+  private trackBatch(position: number, size: number, baseOffset: number, maxTimestamp: number): void {
+    if (this.firstBatchTimestamp === null) this.firstBatchTimestamp = maxTimestamp;
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = baseOffset;
+    }
+    if (this.bytesSinceLastIndexEntry >= this.options.indexIntervalBytes) {
+      this.offsetIndex.append(baseOffset, position);
+      this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+  }
+
+  /**
+   * Re-validates the whole segment by CRC after an unclean shutdown, truncates a torn or corrupt
+   * tail, and rebuilds both indexes. Returns the number of bytes cut off.
+   */
+  async recover(): Promise<{ truncatedBytes: number; reason?: string }> {
+    this.offsetIndex.clear();
+    this.timeIndex.clear();
+    const fileSize = await this.pool.withHandle(this.logPath, async (handle) => (await handle.stat()).size);
+    this.size = fileSize;
+    const result = await this.rederiveTail(true);
+    const truncatedBytes = fileSize - result.validEnd;
+    if (truncatedBytes > 0) {
+      await this.pool.withHandle(this.logPath, (handle) => handle.truncate(result.validEnd));
+    }
+    this.size = result.validEnd;
+    this.flushedSize = this.size;
+    this.readCursor = null;
+    await this.persistIndexes(false);
+    this.loaded = true;
+    return { truncatedBytes, ...(result.failure ? { reason: result.failure.reason } : {}) };
+  }
+
+  /**
+   * Appends `buf` (whole batches whose offsets are already assigned) at the end of the file and
+   * indexes them. On a write error the file is cut back to its previous size, so no partial batch
+   * survives.
+   */
+  async append(buf: Buffer, batches: readonly AppendedBatch[], lastOffset: number): Promise<void> {
+    const start = this.size;
+    await this.pool.withHandle(this.logPath, async (handle) => {
+      try {
+        let written = 0;
+        while (written < buf.length) {
+          const { bytesWritten } = await handle.write(buf, written, buf.length - written, start + written);
+          written += bytesWritten;
+        }
+      } catch (error) {
+        await handle.truncate(start).catch(() => undefined);
+        throw new StorageError(`write to ${this.logPath} failed`, { cause: error });
+      }
+    });
+    for (const batch of batches) {
+      this.trackBatch(start + batch.position, batch.sizeInBytes, batch.baseOffset, batch.maxTimestamp);
+    }
+    this.nextOffset = lastOffset + 1;
+    this.size = start + buf.length;
+  }
+
+  /**
+   * File position of the first batch whose last offset is >= `offset`, with that batch's base
+   * offset, or null if there is none before `limit`.
+   */
+  private async locate(
+    offset: number,
+    limit: number,
+  ): Promise<{ position: number; baseOffset: number } | null> {
+    let position =
+      this.readCursor && this.readCursor.offset === offset
+        ? this.readCursor.position
+        : (this.offsetIndex.floor(offset)?.value ?? 0);
+    const header = Buffer.allocUnsafe(HEADER_PREFIX_SIZE);
+    return this.pool.withHandle(this.logPath, async (handle) => {
+      while (position + HEADER_PREFIX_SIZE <= limit) {
+        const { bytesRead } = await handle.read(header, 0, HEADER_PREFIX_SIZE, position);
+        if (bytesRead < HEADER_PREFIX_SIZE) break;
+        const baseOffset = readInt64(header, 0);
+        const size = header.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+        if (size < HEADER_PREFIX_SIZE || position + size > limit) {
+          throw new CorruptSegmentError(this.logPath, position, `invalid batch length ${size}`);
+        }
+        if (baseOffset + header.readInt32BE(LAST_OFFSET_DELTA_OFFSET) >= offset)
+          return { position, baseOffset };
+        position += size;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Reads whole batches starting with the one that contains `offset`, up to `maxBytes`, but always
+   * at least one batch if one exists (as Kafka does since KIP-74). Stops before any batch whose
+   * last offset is >= `maxOffsetExclusive` (the high watermark, for consumers).
+   */
+  async read(
+    offset: number,
+    maxBytes: number,
+    maxOffsetExclusive = Number.MAX_SAFE_INTEGER,
+  ): Promise<SegmentReadResult | null> {
+    await this.ensureLoaded();
+    const limit = this.size;
+    const start = await this.locate(offset, limit);
+    if (!start || start.baseOffset >= maxOffsetExclusive) return null;
+    let length = Math.min(Math.max(maxBytes, 0), limit - start.position);
+    let chunk = await this.readAt(start.position, Math.max(length, LOG_OVERHEAD));
+    let end = this.wholeBatchesEnd(chunk, start.position, maxOffsetExclusive);
+    if (end === 0) {
+      // The first batch alone exceeds maxBytes: return it whole.
+      const firstSize = chunk.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      length = firstSize;
+      chunk = await this.readAt(start.position, firstSize);
+      end = this.wholeBatchesEnd(chunk, start.position, maxOffsetExclusive);
+      if (end === 0) return null;
+    }
+    const records = end === chunk.length ? chunk : chunk.subarray(0, end);
+    const lastBatchStart = this.lastBatchStart(records);
+    const nextOffset =
+      readInt64(records, lastBatchStart) + records.readInt32BE(lastBatchStart + LAST_OFFSET_DELTA_OFFSET) + 1;
+    this.readCursor = { offset: nextOffset, position: start.position + end };
+    return { records, firstOffset: start.baseOffset, nextOffset };
+  }
+
+  private async readAt(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.min(length, this.size - position));
+    await this.pool.withHandle(this.logPath, async (handle) => {
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
+        if (bytesRead === 0)
+          throw new CorruptSegmentError(this.logPath, position + done, 'unexpected end of file');
+        done += bytesRead;
+      }
+    });
+    return buf;
+  }
+
+  /** Length of the prefix of `chunk` made of whole batches below `maxOffsetExclusive`, each verified. */
+  private wholeBatchesEnd(chunk: Buffer, filePosition: number, maxOffsetExclusive: number): number {
+    let p = 0;
+    while (p + LOG_OVERHEAD <= chunk.length) {
+      const size = chunk.readInt32BE(p + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (p + size > chunk.length) break;
+      const lastOffset = readInt64(chunk, p) + chunk.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET);
+      if (lastOffset >= maxOffsetExclusive) break;
+      const problem = checkBatchAt(chunk, p, size, this.options.verifyChecksumsOnRead);
+      if (problem !== null) throw new CorruptSegmentError(this.logPath, filePosition + p, problem);
+      p += size;
+    }
+    return p;
+  }
+
+  private lastBatchStart(records: Buffer): number {
+    let p = 0;
+    for (;;) {
+      const size = records.readInt32BE(p + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (p + size >= records.length) return p;
+      p += size;
+    }
+  }
+
+  /**
+   * The first record at or after `minOffset` whose timestamp is >= `timestamp`, or null if every
+   * record is older. Decodes only the batch that holds the answer.
+   */
+  async offsetForTimestamp(
+    timestamp: number,
+    minOffset: number,
+  ): Promise<{ offset: number; timestamp: number } | null> {
+    await this.ensureLoaded();
+    if (this.maxTimestamp < timestamp) return null;
+    const fromOffset = Math.max(this.timeIndex.below(timestamp)?.value ?? this.baseOffset, minOffset);
+    const from = this.offsetIndex.floor(fromOffset)?.value ?? 0;
+    let found: { offset: number; timestamp: number } | null = null;
+    let failure: unknown = null;
+    await this.pool.withHandle(this.logPath, (handle) =>
+      scanSegment(handle, from, this.size, { verifyCrc: false, minBaseOffset: 0 }, (batch: ScannedBatch) => {
+        if (batch.lastOffset < minOffset || batch.maxTimestamp < timestamp) return true;
+        try {
+          found = firstRecordAtOrAfter(batch, timestamp, minOffset);
+        } catch (error) {
+          failure = new CorruptSegmentError(this.logPath, batch.position, 'undecodable batch', {
+            cause: error,
+          });
+          return false;
+        }
+        return found === null;
+      }),
+    );
+    if (failure) throw failure;
+    return found;
+  }
+
+  /**
+   * Removes every batch whose last offset is >= `offset`, which may cut below `offset` when it
+   * falls inside a batch. Returns the new next offset.
+   */
+  async truncateTo(offset: number): Promise<number> {
+    await this.ensureLoaded();
+    if (offset >= this.nextOffset) return this.nextOffset;
+    const start = await this.locate(offset, this.size);
+    const position = start ? start.position : this.size;
+    await this.pool.withHandle(this.logPath, (handle) => handle.truncate(position));
+    this.size = position;
+    this.flushedSize = Math.min(this.flushedSize, position);
+    this.readCursor = null;
+    this.offsetIndex.truncateFromValue(position);
+    if (start) this.timeIndex.truncateFromValue(start.baseOffset);
+    await this.rederiveTail();
+    return this.nextOffset;
+  }
+
+  /** fsyncs the log file if it has unflushed bytes. */
+  async flush(): Promise<void> {
+    if (!this.hasUnflushedData) return;
+    const target = this.size;
+    await this.pool.withHandle(this.logPath, (handle) => handle.datasync());
+    this.flushedSize = Math.max(this.flushedSize, target);
+  }
+
+  /**
+   * Makes the segment durable and self-describing before it becomes immutable (on roll) or the log
+   * closes: a final time-index entry records the max timestamp, then indexes and log are fsynced.
+   */
+  async seal(): Promise<void> {
+    await this.ensureLoaded();
+    if (this.maxTimestamp >= 0) this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    await this.persistIndexes(true);
+    await this.flush();
+  }
+
+  private async persistIndexes(sync: boolean): Promise<void> {
+    await this.offsetIndex.persist(this.pool, sync);
+    await this.timeIndex.persist(this.pool, sync);
+  }
+
+  /** Closes handles and deletes the segment's files. */
+  async delete(): Promise<void> {
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      await this.pool.evict(path);
+      await rm(path, { force: true });
+    }
+  }
+
+  /** Closes the segment's handles without deleting anything. */
+  async release(): Promise<void> {
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path])
+      await this.pool.evict(path);
+  }
+}
+
+function firstRecordAtOrAfter(
+  batch: ScannedBatch,
+  timestamp: number,
+  minOffset: number,
+): { offset: number; timestamp: number } | null {
+  const decoded = decodeRecordBatch(batch.chunk, batch.chunkPosition, { verifyCrc: true });
+  for (const record of decoded.records) {
+    const offset = decoded.baseOffset + record.offsetDelta;
+    const recordTimestamp =
+      decoded.timestampType === TimestampType.LogAppendTime
+        ? decoded.maxTimestamp
+        : decoded.baseTimestamp + record.timestampDelta;
+    if (offset >= minOffset && recordTimestamp >= timestamp) return { offset, timestamp: recordTimestamp };
+  }
+  return null;
+}
