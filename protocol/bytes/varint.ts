@@ -112,7 +112,8 @@ export function readVarlong(buf: Uint8Array, cursor: VarintCursor): number {
     if ((byte & 0x80) === 0) break;
     multiplier *= 128;
   }
-  if (result >= MAX_EXACT_VARLONG * 2) throw new MalformedVarintError(cursor.position);
+  // Reject what writeVarlong rejects: zig-zag 2^53 - 1 would decode to -2^52, which cannot be re-encoded.
+  if (result > MAX_EXACT_VARLONG * 2 - 2) throw new MalformedVarintError(cursor.position);
   cursor.position = pos;
   return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
 }

@@ -43,7 +43,9 @@ export function createRecordBatch(input: RecordBatchInput): RecordBatch {
   const timestamps = input.records.map((r) => r.timestamp ?? now);
   // Kafka's base timestamp is the first record's timestamp; deltas may be negative.
   const baseTimestamp = timestamps[0]!;
-  const maxTimestamp = Math.max(...timestamps);
+  // A loop, not Math.max(...timestamps): spreading a large batch's timestamps overflows the stack.
+  let maxTimestamp = baseTimestamp;
+  for (const timestamp of timestamps) if (timestamp > maxTimestamp) maxTimestamp = timestamp;
   const records: BatchRecord[] = input.records.map((record, index) => ({
     attributes: 0,
     timestampDelta: timestamps[index]! - baseTimestamp,

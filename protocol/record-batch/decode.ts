@@ -2,7 +2,7 @@ import { readVarint, readVarlong, type VarintCursor } from '../bytes/varint.js';
 import { CorruptRecordBatchError, ProtocolError } from '../errors.js';
 import { decompress } from './compression.js';
 import { batchSizeAt, readRecordBatchHeader, verifyRecordBatch } from './header.js';
-import { CompressionType, RECORDS_OFFSET } from './layout.js';
+import { CompressionType, LOG_OVERHEAD, RECORDS_OFFSET } from './layout.js';
 import type { BatchRecord, RecordBatch, RecordHeader } from './types.js';
 
 export interface DecodeOptions {
@@ -74,22 +74,8 @@ export function decodeRecordBatch(buf: Buffer, position = 0, options: DecodeOpti
     }
     throw error;
   }
-  return {
-    baseOffset: header.baseOffset,
-    partitionLeaderEpoch: header.partitionLeaderEpoch,
-    compression: header.compression,
-    timestampType: header.timestampType,
-    isTransactional: header.isTransactional,
-    isControl: header.isControl,
-    hasDeleteHorizonMs: header.hasDeleteHorizonMs,
-    lastOffsetDelta: header.lastOffsetDelta,
-    baseTimestamp: header.baseTimestamp,
-    maxTimestamp: header.maxTimestamp,
-    producerId: header.producerId,
-    producerEpoch: header.producerEpoch,
-    baseSequence: header.baseSequence,
-    records,
-  };
+  const { sizeInBytes: _size, magic: _magic, crc: _crc, recordCount: _count, ...fields } = header;
+  return { ...fields, records };
 }
 
 /** Decodes every complete batch in `buf`; a partial trailing batch (as in fetch responses) is ignored. */
@@ -98,7 +84,9 @@ export function decodeRecordBatches(buf: Buffer, options: DecodeOptions = {}): R
   let position = 0;
   for (;;) {
     const size = batchSizeAt(buf, position);
-    if (size < 0 || position + size > buf.length) break;
+    // Only a batch that runs past the end is a partial tail; a present but negative length is
+    // corrupt and is left for decodeRecordBatch to reject.
+    if (buf.length - position < LOG_OVERHEAD || (size >= 0 && position + size > buf.length)) break;
     batches.push(decodeRecordBatch(buf, position, options));
     position += size;
   }

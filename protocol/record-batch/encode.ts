@@ -25,9 +25,9 @@ import {
   TIMESTAMP_TYPE_BIT,
   TRANSACTIONAL_BIT,
 } from './layout.js';
-import type { BatchRecord, RecordBatch } from './types.js';
+import type { BatchRecord, RecordBatch, RecordBatchFields } from './types.js';
 
-export function encodeBatchAttributes(batch: Omit<RecordBatch, 'records'>): number {
+export function encodeBatchAttributes(batch: RecordBatchFields): number {
   let attributes = batch.compression & COMPRESSION_MASK;
   if (batch.timestampType === 1) attributes |= TIMESTAMP_TYPE_BIT;
   if (batch.isTransactional) attributes |= TRANSACTIONAL_BIT;

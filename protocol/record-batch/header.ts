@@ -136,14 +136,16 @@ export function scanRecordBatches(buf: Buffer, options: ScanOptions = {}): Batch
   let position = 0;
   while (position < buf.length) {
     const size = batchSizeAt(buf, position);
+    // A length field that is present but below the minimum (even negative) is corruption, not a
+    // partial tail: batchSizeAt's -1 also results from a batchLength of -13.
+    if (buf.length - position >= LOG_OVERHEAD && size < RECORD_BATCH_OVERHEAD) {
+      throw new CorruptRecordBatchError(`record batch length ${size} is below the minimum`, { position });
+    }
     if (size < 0 || position + size > buf.length) {
       if (options.allowPartialTail) break;
       throw new CorruptRecordBatchError('buffer ends in a partial record batch', { position });
     }
     if (verifyCrc) verifyRecordBatch(buf, position);
-    else if (size < RECORD_BATCH_OVERHEAD) {
-      throw new CorruptRecordBatchError(`record batch length ${size} is below the minimum`, { position });
-    }
     spans.push({
       position,
       sizeInBytes: size,

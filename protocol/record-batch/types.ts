@@ -17,14 +17,10 @@ export interface BatchRecord {
   headers: RecordHeader[];
 }
 
-/** Every fixed field of a RecordBatch v2 header, decoded. */
-export interface RecordBatchHeader {
+/** The batch-level fields a producer or the log controls, shared by headers and whole batches. */
+export interface RecordBatchFields {
   baseOffset: number;
-  /** Size of the whole batch in bytes, including the 12-byte log overhead. */
-  sizeInBytes: number;
   partitionLeaderEpoch: number;
-  magic: number;
-  crc: number;
   compression: CompressionType;
   timestampType: TimestampType;
   isTransactional: boolean;
@@ -36,23 +32,18 @@ export interface RecordBatchHeader {
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
+}
+
+/** Every fixed field of a RecordBatch v2 header, decoded, plus its framing. */
+export interface RecordBatchHeader extends RecordBatchFields {
+  /** Size of the whole batch in bytes, including the 12-byte log overhead. */
+  sizeInBytes: number;
+  magic: number;
+  crc: number;
   recordCount: number;
 }
 
 /** A RecordBatch v2 as a value. `encodeRecordBatch` writes exactly these fields. */
-export interface RecordBatch {
-  baseOffset: number;
-  partitionLeaderEpoch: number;
-  compression: CompressionType;
-  timestampType: TimestampType;
-  isTransactional: boolean;
-  isControl: boolean;
-  hasDeleteHorizonMs: boolean;
-  lastOffsetDelta: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
+export interface RecordBatch extends RecordBatchFields {
   records: BatchRecord[];
 }
