@@ -95,8 +95,13 @@ export async function scanSegment(
         chunkSize = Math.max(SCAN_CHUNK_BYTES, size);
         break;
       }
-      const problem = checkBatchAt(chunk, p, size, options.verifyCrc);
-      const baseOffset = problem === null ? readInt64(chunk, p) : -1;
+      let problem = checkBatchAt(chunk, p, size, options.verifyCrc);
+      let baseOffset = -1;
+      try {
+        if (problem === null) baseOffset = readInt64(chunk, p);
+      } catch {
+        problem = 'base offset outside the supported range';
+      }
       if (problem !== null || baseOffset < nextMinOffset) {
         const reason = problem ?? `offset ${baseOffset} does not increase past ${nextMinOffset - 1}`;
         return { validEnd: position + p, failure: { position: position + p, reason } };

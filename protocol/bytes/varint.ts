@@ -1,4 +1,4 @@
-import { MalformedVarintError } from '../errors.js';
+import { MalformedVarintError, ValueOutOfRangeError } from '../errors.js';
 
 /**
  * Zig-zag varints as used by RecordBatch v2 records and by flexible protocol versions.
@@ -35,7 +35,7 @@ export function sizeOfVarint(value: number): number {
 
 function zigZagEncode64(value: number): number {
   if (!Number.isSafeInteger(value) || Math.abs(value) >= MAX_EXACT_VARLONG) {
-    throw new RangeError(`varlong value ${value} is outside the exactly representable range`);
+    throw new ValueOutOfRangeError('varlong', value);
   }
   return value >= 0 ? value * 2 : -value * 2 - 1;
 }
@@ -124,13 +124,13 @@ export function readInt64(buf: Buffer, position: number): number {
   const low = buf.readUInt32BE(position + 4);
   const value = high * TWO_POW_32 + low;
   if (!Number.isSafeInteger(value)) {
-    throw new RangeError(`int64 at position ${position} is outside the safe integer range`);
+    throw new ValueOutOfRangeError(`int64 at position ${position}`, value);
   }
   return value;
 }
 
 export function writeInt64(buf: Buffer, position: number, value: number): void {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`int64 value ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value)) throw new ValueOutOfRangeError('int64', value);
   const high = Math.floor(value / TWO_POW_32);
   const low = value - high * TWO_POW_32;
   buf.writeInt32BE(high, position);

@@ -69,6 +69,7 @@ export function decodeRecordBatch(buf: Buffer, position = 0, options: DecodeOpti
     records = decodeRecords(recordsSection, header.recordCount);
   } catch (error) {
     if (error instanceof CorruptRecordBatchError) throw error;
+    // RangeError: Buffer reads past the end of a lying records section.
     if (error instanceof ProtocolError || error instanceof RangeError) {
       throw new CorruptRecordBatchError('malformed records section', { position }, { cause: error });
     }

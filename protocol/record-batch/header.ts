@@ -1,6 +1,6 @@
 import { readInt64, writeInt64 } from '../bytes/varint.js';
 import { crc32c } from '../crc32c.js';
-import { CorruptRecordBatchError, UnsupportedMagicError } from '../errors.js';
+import { CorruptRecordBatchError, UnsupportedMagicError, ValueOutOfRangeError } from '../errors.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_SEQUENCE_OFFSET,
@@ -33,6 +33,25 @@ import type { RecordBatchHeader } from './types.js';
  */
 
 /**
+ * Reads an int64 header field. Offsets, timestamps and producer ids beyond 2^53 cannot be
+ * represented exactly, and no real client writes them, so they count as a corrupt batch.
+ */
+function readInt64Field(buf: Buffer, position: number, field: string): number {
+  try {
+    return readInt64(buf, position);
+  } catch (error) {
+    if (error instanceof ValueOutOfRangeError) {
+      throw new CorruptRecordBatchError(
+        `${field} is outside the supported range`,
+        { position },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
  * Total size of the batch starting at `position`, from its length field alone, or -1 if fewer
  * than 12 bytes are available. Does not validate anything else.
  */
@@ -47,7 +66,7 @@ export function readRecordBatchHeader(buf: Buffer, position = 0): RecordBatchHea
   }
   const attributes = buf.readInt16BE(position + ATTRIBUTES_OFFSET);
   return {
-    baseOffset: readInt64(buf, position),
+    baseOffset: readInt64Field(buf, position, 'baseOffset'),
     sizeInBytes: buf.readInt32BE(position + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD,
     partitionLeaderEpoch: buf.readInt32BE(position + PARTITION_LEADER_EPOCH_OFFSET),
     magic: buf.readInt8(position + MAGIC_OFFSET),
@@ -58,9 +77,9 @@ export function readRecordBatchHeader(buf: Buffer, position = 0): RecordBatchHea
     isControl: (attributes & CONTROL_BIT) !== 0,
     hasDeleteHorizonMs: (attributes & DELETE_HORIZON_BIT) !== 0,
     lastOffsetDelta: buf.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET),
-    baseTimestamp: readInt64(buf, position + BASE_TIMESTAMP_OFFSET),
-    maxTimestamp: readInt64(buf, position + MAX_TIMESTAMP_OFFSET),
-    producerId: readInt64(buf, position + PRODUCER_ID_OFFSET),
+    baseTimestamp: readInt64Field(buf, position + BASE_TIMESTAMP_OFFSET, 'baseTimestamp'),
+    maxTimestamp: readInt64Field(buf, position + MAX_TIMESTAMP_OFFSET, 'maxTimestamp'),
+    producerId: readInt64Field(buf, position + PRODUCER_ID_OFFSET, 'producerId'),
     producerEpoch: buf.readInt16BE(position + PRODUCER_EPOCH_OFFSET),
     baseSequence: buf.readInt32BE(position + BASE_SEQUENCE_OFFSET),
     recordCount: buf.readInt32BE(position + RECORD_COUNT_OFFSET),
@@ -146,13 +165,17 @@ export function scanRecordBatches(buf: Buffer, options: ScanOptions = {}): Batch
       throw new CorruptRecordBatchError('buffer ends in a partial record batch', { position });
     }
     if (verifyCrc) verifyRecordBatch(buf, position);
+    else {
+      const magic = buf.readInt8(position + MAGIC_OFFSET);
+      if (magic !== CURRENT_MAGIC) throw new UnsupportedMagicError(magic);
+    }
     spans.push({
       position,
       sizeInBytes: size,
-      baseOffset: readInt64(buf, position),
+      baseOffset: readInt64Field(buf, position, 'baseOffset'),
       lastOffsetDelta: buf.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET),
       recordCount: buf.readInt32BE(position + RECORD_COUNT_OFFSET),
-      maxTimestamp: readInt64(buf, position + MAX_TIMESTAMP_OFFSET),
+      maxTimestamp: readInt64Field(buf, position + MAX_TIMESTAMP_OFFSET, 'maxTimestamp'),
       partitionLeaderEpoch: buf.readInt32BE(position + PARTITION_LEADER_EPOCH_OFFSET),
     });
     position += size;
