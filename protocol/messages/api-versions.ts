@@ -5,7 +5,7 @@ export const ApiVersionsRequest = message({
   name: 'ApiVersionsRequest',
   apiKey: 18,
   kind: 'request',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '3+',
   fields: [field.string('clientSoftwareName', '3+'), field.string('clientSoftwareVersion', '3+')],
 });
@@ -14,7 +14,7 @@ export const ApiVersionsResponse = message({
   name: 'ApiVersionsResponse',
   apiKey: 18,
   kind: 'response',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '3+',
   fields: [
     field.int16('errorCode', '0+'),
@@ -34,7 +34,11 @@ export const ApiVersionsResponse = message({
     field.array(
       'finalizedFeatures',
       '3+',
-      [field.string('name', '3+'), field.int16('maxVersionLevel', '3+'), field.int16('minVersionLevel', '3+')],
+      [
+        field.string('name', '3+'),
+        field.int16('maxVersionLevel', '3+'),
+        field.int16('minVersionLevel', '3+'),
+      ],
       { tag: 2, taggedVersions: '3+' },
     ),
     field.bool('zkMigrationReady', '3+', { tag: 3, taggedVersions: '3+', default: false }),

@@ -1,0 +1,7 @@
+import { describe } from 'vitest';
+import { ApiVersionsRequest, ApiVersionsResponse } from '../../../../protocol/messages/api-versions.js';
+import { roundTripEveryVersion } from '../../../helpers/schema-arbitrary.js';
+
+describe('ApiVersions', () => {
+  roundTripEveryVersion([ApiVersionsRequest, ApiVersionsResponse]);
+});
