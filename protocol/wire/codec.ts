@@ -41,7 +41,11 @@ type Struct = Record<string, unknown>;
 
 // ---------------------------------------------------------------- encoding
 
-export function encodeMessage<S extends MessageSchema>(schema: S, version: number, value: MessageValue<S>): Buffer {
+export function encodeMessage<S extends MessageSchema>(
+  schema: S,
+  version: number,
+  value: MessageValue<S>,
+): Buffer {
   const writer = new ByteWriter();
   writeMessage(writer, schema, version, value);
   return Buffer.from(writer.toBuffer());
@@ -60,7 +64,7 @@ function isTagged(field: FieldSchema, version: number, flexible: boolean): boole
   return flexible && field.tag !== undefined && inRange(field.taggedVersions, version);
 }
 
-function valueOf(struct: Struct, field: FieldSchema): unknown {
+function fieldValue(struct: Struct, field: FieldSchema): unknown {
   const value = struct[field.name];
   return value === undefined ? field.defaultValue : value;
 }
@@ -78,25 +82,46 @@ function writeStruct(
   for (const field of fields) {
     if (!inRange(field.versions, version)) continue;
     if (isTagged(field, version, flexible)) {
-      if (!isDefault(valueOf(struct, field), field)) tagged.push(field);
+      if (!isDefault(fieldValue(struct, field), field)) tagged.push(field);
       continue;
     }
-    writeField(writer, field, version, flexible, valueOf(struct, field), `${path}.${field.name}`);
+    writeField(writer, field, version, flexible, fieldValue(struct, field), `${path}.${field.name}`);
   }
   if (!flexible) return;
   tagged.sort((a, b) => a.tag! - b.tag!);
   writer.unsignedVarint(tagged.length);
   for (const field of tagged) {
     const inner = new ByteWriter(64);
-    writeField(inner, field, version, flexible, valueOf(struct, field), `${path}.${field.name}`);
+    writeField(inner, field, version, flexible, fieldValue(struct, field), `${path}.${field.name}`);
     writer.unsignedVarint(field.tag!).unsignedVarint(inner.length).raw(inner.toBuffer());
   }
 }
 
+/** Tagged fields equal to their default are left off the wire, compared by value. */
 function isDefault(value: unknown, field: FieldSchema): boolean {
-  if (value === field.defaultValue) return true;
-  if (Array.isArray(value) && Array.isArray(field.defaultValue)) return value.length === 0 && field.defaultValue.length === 0;
-  return false;
+  return plainDataEqual(value, field.defaultValue);
+}
+
+/** Structural equality for decoded values (primitives, Buffers, arrays, plain objects). */
+function plainDataEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.compare(a, b) === 0;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((x, i) => plainDataEqual(x, b[i]))
+    );
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => plainDataEqual((a as Struct)[key], (b as Struct)[key]))
+  );
 }
 
 function writeLength(writer: ByteWriter, compact: boolean, wide: boolean, length: number | null): void {
@@ -115,7 +140,8 @@ function writeField(
 ): void {
   const compact = flexible && !field.neverFlexible;
   const nullable = inRange(field.nullableVersions, version);
-  if (value === null && !nullable) throw new MessageEncodeError(`is not nullable in version ${version}`, path);
+  if (value === null && !nullable)
+    throw new MessageEncodeError(`is not nullable in version ${version}`, path);
   const { type } = field;
   switch (type.kind) {
     case 'primitive':
@@ -124,13 +150,17 @@ function writeField(
     case 'primitiveArray': {
       const items = expectArray(value, path);
       writeLength(writer, compact, true, items === null ? null : items.length);
-      if (items) items.forEach((item, i) => writePrimitive(writer, type.type, compact, item, `${path}[${i}]`));
+      for (const [i, item] of (items ?? []).entries()) {
+        writePrimitive(writer, type.type, compact, item, `${path}[${i}]`);
+      }
       return;
     }
     case 'structArray': {
       const items = expectArray(value, path);
       writeLength(writer, compact, true, items === null ? null : items.length);
-      if (items) items.forEach((item, i) => writeStruct(writer, type.fields, version, flexible, item as Struct, `${path}[${i}]`));
+      for (const [i, item] of (items ?? []).entries()) {
+        writeStruct(writer, type.fields, version, flexible, item as Struct, `${path}[${i}]`);
+      }
       return;
     }
     case 'struct':
@@ -150,11 +180,18 @@ function expectArray(value: unknown, path: string): unknown[] | null {
 }
 
 function expectNumber(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new MessageEncodeError('expected a number', path);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new MessageEncodeError('expected a number', path);
   return value;
 }
 
-function writePrimitive(writer: ByteWriter, type: PrimitiveType, compact: boolean, value: unknown, path: string): void {
+function writePrimitive(
+  writer: ByteWriter,
+  type: PrimitiveType,
+  compact: boolean,
+  value: unknown,
+  path: string,
+): void {
   switch (type) {
     case 'bool':
       writer.int8(value ? 1 : 0);
@@ -181,17 +218,24 @@ function writePrimitive(writer: ByteWriter, type: PrimitiveType, compact: boolea
       writer.float64(expectNumber(value, path));
       return;
     case 'string': {
-      if (value === null) return writeLength(writer, compact, false, null);
+      if (value === null) {
+        writeLength(writer, compact, false, null);
+        return;
+      }
       if (typeof value !== 'string') throw new MessageEncodeError('expected a string', path);
       const bytes = Buffer.from(value, 'utf8');
-      if (!compact && bytes.length > 0x7fff) throw new MessageEncodeError('string longer than 32767 bytes', path);
+      if (!compact && bytes.length > 0x7fff)
+        throw new MessageEncodeError('string longer than 32767 bytes', path);
       writeLength(writer, compact, false, bytes.length);
       writer.raw(bytes);
       return;
     }
     case 'bytes':
     case 'records': {
-      if (value === null) return writeLength(writer, compact, true, null);
+      if (value === null) {
+        writeLength(writer, compact, true, null);
+        return;
+      }
       if (!(value instanceof Uint8Array)) throw new MessageEncodeError('expected a Buffer', path);
       writeLength(writer, compact, true, value.length);
       writer.raw(value);
@@ -199,7 +243,8 @@ function writePrimitive(writer: ByteWriter, type: PrimitiveType, compact: boolea
     }
     case 'uuid': {
       const bytes = typeof value === 'string' ? Buffer.from(value, 'base64url') : null;
-      if (!bytes || bytes.length !== 16) throw new MessageEncodeError('expected a 22-character base64url UUID', path);
+      if (!bytes || bytes.length !== 16)
+        throw new MessageEncodeError('expected a 22-character base64url UUID', path);
       writer.raw(bytes);
       return;
     }
@@ -208,14 +253,22 @@ function writePrimitive(writer: ByteWriter, type: PrimitiveType, compact: boolea
 
 // ---------------------------------------------------------------- decoding
 
-export function decodeMessage<S extends MessageSchema>(schema: S, version: number, buf: Buffer): MessageValue<S> {
+export function decodeMessage<S extends MessageSchema>(
+  schema: S,
+  version: number,
+  buf: Buffer,
+): MessageValue<S> {
   const reader = new ByteReader(buf);
   const value = readMessage(reader, schema, version);
   return value;
 }
 
 /** Reads one message from `reader`. Wraps any failure in MessageDecodeError. */
-export function readMessage<S extends MessageSchema>(reader: ByteReader, schema: S, version: number): MessageValue<S> {
+export function readMessage<S extends MessageSchema>(
+  reader: ByteReader,
+  schema: S,
+  version: number,
+): MessageValue<S> {
   try {
     return readStruct(reader, schema.fields, version, isFlexible(schema, version)) as MessageValue<S>;
   } catch (error) {
@@ -223,7 +276,12 @@ export function readMessage<S extends MessageSchema>(reader: ByteReader, schema:
   }
 }
 
-function readStruct(reader: ByteReader, fields: readonly FieldSchema[], version: number, flexible: boolean): Struct {
+function readStruct(
+  reader: ByteReader,
+  fields: readonly FieldSchema[],
+  version: number,
+  flexible: boolean,
+): Struct {
   const struct: Struct = {};
   for (const field of fields) {
     if (!inRange(field.versions, version) || isTagged(field, version, flexible)) {
@@ -238,7 +296,9 @@ function readStruct(reader: ByteReader, fields: readonly FieldSchema[], version:
       const tag = reader.unsignedVarint();
       const size = reader.unsignedVarint();
       const body = reader.bytes(size);
-      const field = fields.find((f) => f.tag === tag && inRange(f.versions, version) && isTagged(f, version, flexible));
+      const field = fields.find(
+        (f) => f.tag === tag && inRange(f.versions, version) && isTagged(f, version, flexible),
+      );
       // Unknown tags are skipped: that is what makes tagged fields forward compatible.
       if (field) struct[field.name] = readField(new ByteReader(body), field, version, flexible);
     }
@@ -246,8 +306,18 @@ function readStruct(reader: ByteReader, fields: readonly FieldSchema[], version:
   return struct;
 }
 
+/** A default the caller may mutate without changing the schema's copy. */
 function freshDefault(field: FieldSchema): unknown {
-  return Array.isArray(field.defaultValue) ? [] : field.defaultValue;
+  return clonePlainData(field.defaultValue);
+}
+
+/** Copies arrays and plain objects (defaults are never deeper than a struct of primitives). */
+function clonePlainData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(clonePlainData);
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  const copy: Struct = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = clonePlainData(item);
+  return copy;
 }
 
 function readLength(reader: ByteReader, compact: boolean, wide: boolean): number | null {
@@ -268,13 +338,17 @@ function readField(reader: ByteReader, field: FieldSchema, version: number, flex
     case 'primitiveArray': {
       const length = readLength(reader, compact, true);
       checkCount(reader, length);
-      value = length === null ? null : Array.from({ length }, () => readPrimitive(reader, type.type, compact));
+      value =
+        length === null ? null : Array.from({ length }, () => readPrimitive(reader, type.type, compact));
       break;
     }
     case 'structArray': {
       const length = readLength(reader, compact, true);
       checkCount(reader, length);
-      value = length === null ? null : Array.from({ length }, () => readStruct(reader, type.fields, version, flexible));
+      value =
+        length === null
+          ? null
+          : Array.from({ length }, () => readStruct(reader, type.fields, version, flexible));
       break;
     }
     case 'struct':
@@ -282,7 +356,8 @@ function readField(reader: ByteReader, field: FieldSchema, version: number, flex
       else value = readStruct(reader, type.fields, version, flexible);
       break;
   }
-  if (value === null && !nullable) throw new ProtocolError(`${field.name} is null but not nullable in v${version}`);
+  if (value === null && !nullable)
+    throw new ProtocolError(`${field.name} is null but not nullable in v${version}`);
   return value;
 }
 

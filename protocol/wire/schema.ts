@@ -94,7 +94,12 @@ const PRIMITIVE_DEFAULTS: Record<PrimitiveType, unknown> = {
   uuid: 'AAAAAAAAAAAAAAAAAAAAAA',
 };
 
-function makeField<N extends string, T>(name: N, type: FieldKind, versions: string, options: FieldOptions): FieldSchema<N, T> {
+function makeField<N extends string, T>(
+  name: N,
+  type: FieldKind,
+  versions: string,
+  options: FieldOptions,
+): FieldSchema<N, T> {
   const nullableVersions = parseVersionRange(options.nullable ?? 'none');
   let defaultValue = options.default;
   if (defaultValue === undefined) {
@@ -117,7 +122,11 @@ function makeField<N extends string, T>(name: N, type: FieldKind, versions: stri
 type Nullable<T, O extends FieldOptions | undefined> = O extends { nullable: string } ? T | null : T;
 
 function primitive<P extends PrimitiveType>(type: P) {
-  return <N extends string, O extends FieldOptions | undefined = undefined>(name: N, versions: string, options?: O) =>
+  return <N extends string, O extends FieldOptions | undefined = undefined>(
+    name: N,
+    versions: string,
+    options?: O,
+  ) =>
     makeField<N, Nullable<PrimitiveValues[P], O>>(name, { kind: 'primitive', type }, versions, options ?? {});
 }
 
@@ -143,27 +152,40 @@ export const field = {
     versions: string,
     options?: O,
   ) {
-    return makeField<N, Nullable<PrimitiveValues[P][], O>>(name, { kind: 'primitiveArray', type }, versions, options ?? {});
+    return makeField<N, Nullable<PrimitiveValues[P][], O>>(
+      name,
+      { kind: 'primitiveArray', type },
+      versions,
+      options ?? {},
+    );
   },
 
   /** An array of structs, e.g. `[]TopicData`. */
-  array<N extends string, const Fs extends readonly FieldSchema[], O extends FieldOptions | undefined = undefined>(
-    name: N,
-    versions: string,
-    fields: Fs,
-    options?: O,
-  ) {
-    return makeField<N, Nullable<StructValue<Fs>[], O>>(name, { kind: 'structArray', fields }, versions, options ?? {});
+  array<
+    N extends string,
+    const Fs extends readonly FieldSchema[],
+    O extends FieldOptions | undefined = undefined,
+  >(name: N, versions: string, fields: Fs, options?: O) {
+    return makeField<N, Nullable<StructValue<Fs>[], O>>(
+      name,
+      { kind: 'structArray', fields },
+      versions,
+      options ?? {},
+    );
   },
 
   /** A single nested struct. */
-  struct<N extends string, const Fs extends readonly FieldSchema[], O extends FieldOptions | undefined = undefined>(
-    name: N,
-    versions: string,
-    fields: Fs,
-    options?: O,
-  ) {
-    return makeField<N, Nullable<StructValue<Fs>, O>>(name, { kind: 'struct', fields }, versions, options ?? {});
+  struct<
+    N extends string,
+    const Fs extends readonly FieldSchema[],
+    O extends FieldOptions | undefined = undefined,
+  >(name: N, versions: string, fields: Fs, options?: O) {
+    return makeField<N, Nullable<StructValue<Fs>, O>>(
+      name,
+      { kind: 'struct', fields },
+      versions,
+      options ?? {},
+    );
   },
 };
 
