@@ -11,6 +11,12 @@ export interface ErrorCodeInfo {
 }
 
 const TABLE = [
+  [
+    -1,
+    'UNKNOWN_SERVER_ERROR',
+    false,
+    'The server experienced an unexpected error when processing the request.',
+  ],
   [0, 'NONE', false, ''],
   [
     1,

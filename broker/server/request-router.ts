@@ -13,7 +13,7 @@ import {
   skipHeaderTaggedFields,
   writeResponseHeader,
 } from '../../protocol/wire/headers.js';
-import type { MessageValue } from '../../protocol/wire/schema.js';
+import type { MessageInput, MessageValue } from '../../protocol/wire/schema.js';
 import type { Logger } from '../common/logger.js';
 import type { ConnectionInfo } from './connection.js';
 
@@ -35,7 +35,7 @@ export interface ApiHandler<A extends ApiPair = ApiPair> {
     request: MessageValue<A['request']>,
     version: number,
     context: RequestContext,
-  ): Promise<MessageValue<A['response']> | null>;
+  ): Promise<MessageInput<A['response']> | null>;
 }
 
 /** The request could not be parsed; the connection is closed because framing can no longer be trusted. */
@@ -63,6 +63,11 @@ export class RequestRouter {
     private readonly logger: Logger,
     private readonly observer?: RequestObserver,
   ) {
+    this.register(handlers);
+  }
+
+  /** Adds handlers; a later handler for the same API replaces an earlier one. */
+  register(handlers: readonly ApiHandler[]): void {
     for (const handler of handlers) this.handlers.set(handler.api.apiKey, handler);
   }
 

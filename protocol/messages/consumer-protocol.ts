@@ -1,7 +1,7 @@
 import { ByteReader } from '../wire/byte-reader.js';
 import { ByteWriter } from '../wire/byte-writer.js';
 import { MessageDecodeError, MessageEncodeError, readMessage, writeMessage } from '../wire/codec.js';
-import { field, type MessageSchema, type MessageValue, message } from '../wire/schema.js';
+import { field, type MessageInput, type MessageSchema, type MessageValue, message } from '../wire/schema.js';
 
 /**
  * The "consumer" embedded protocol: what Kafka consumers put in the opaque bytes of JoinGroup
@@ -74,7 +74,7 @@ export function decodeAssignment(buf: Buffer): Versioned<Assignment> {
 function encodeVersioned<S extends MessageSchema>(
   schema: S,
   version: number,
-  value: MessageValue<S>,
+  value: MessageInput<S>,
 ): Buffer {
   const { min, max } = schema.validVersions;
   if (!Number.isInteger(version) || version < min || version > max)

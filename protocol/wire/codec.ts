@@ -1,7 +1,7 @@
 import { ProtocolError } from '../errors.js';
 import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
-import type { FieldSchema, MessageSchema, MessageValue, PrimitiveType } from './schema.js';
+import type { FieldSchema, MessageInput, MessageSchema, MessageValue, PrimitiveType } from './schema.js';
 import { inRange } from './versions.js';
 
 /**
@@ -44,7 +44,7 @@ type Struct = Record<string, unknown>;
 export function encodeMessage<S extends MessageSchema>(
   schema: S,
   version: number,
-  value: MessageValue<S>,
+  value: MessageInput<S>,
 ): Buffer {
   const writer = new ByteWriter();
   writeMessage(writer, schema, version, value);
@@ -55,7 +55,7 @@ export function writeMessage<S extends MessageSchema>(
   writer: ByteWriter,
   schema: S,
   version: number,
-  value: MessageValue<S>,
+  value: MessageInput<S>,
 ): void {
   writeStruct(writer, schema.fields, version, isFlexible(schema, version), value as Struct, schema.name);
 }

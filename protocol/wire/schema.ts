@@ -42,8 +42,11 @@ export interface FieldOptions {
   flexibleVersions?: 'none';
 }
 
-/** One field. `T` is the TypeScript type of its value, carried for inference only. */
-export interface FieldSchema<N extends string = string, T = unknown> {
+/**
+ * One field. `T` is the type of its decoded value and `I` the type accepted when encoding (where
+ * every field may be omitted and takes its default); both are carried for inference only.
+ */
+export interface FieldSchema<N extends string = string, T = unknown, I = T> {
   readonly name: N;
   readonly type: FieldKind;
   readonly versions: VersionRange;
@@ -52,15 +55,22 @@ export interface FieldSchema<N extends string = string, T = unknown> {
   readonly tag: number | undefined;
   readonly defaultValue: unknown;
   readonly neverFlexible: boolean;
-  /** Phantom: never set at run time. */
+  /** Phantoms: never set at run time. */
   readonly __value?: T;
+  readonly __input?: I;
 }
 
-type ValueOf<F> = F extends FieldSchema<string, infer T> ? T : never;
+type ValueOf<F> = F extends FieldSchema<string, infer T, unknown> ? T : never;
+type InputOf<F> = F extends FieldSchema<string, unknown, infer I> ? I : never;
 
-/** The object type described by a list of fields. */
+/** The object type described by a list of fields, as the decoder produces it. */
 export type StructValue<Fs extends readonly FieldSchema[]> = {
   [F in Fs[number] as F['name']]: ValueOf<F>;
+};
+
+/** What the encoder accepts for a list of fields: any field may be left out and takes its default. */
+export type StructInput<Fs extends readonly FieldSchema[]> = {
+  [F in Fs[number] as F['name']]?: InputOf<F>;
 };
 
 interface PrimitiveValues {
@@ -94,12 +104,12 @@ const PRIMITIVE_DEFAULTS: Record<PrimitiveType, unknown> = {
   uuid: 'AAAAAAAAAAAAAAAAAAAAAA',
 };
 
-function makeField<N extends string, T>(
+function makeField<N extends string, T, I = T>(
   name: N,
   type: FieldKind,
   versions: string,
   options: FieldOptions,
-): FieldSchema<N, T> {
+): FieldSchema<N, T, I> {
   const nullableVersions = parseVersionRange(options.nullable ?? 'none');
   let defaultValue = options.default;
   if (defaultValue === undefined) {
@@ -216,5 +226,8 @@ export function message<const Fs extends readonly FieldSchema[]>(definition: {
   };
 }
 
-/** The value type of a message schema. */
+/** The value type of a message schema, as decoded. */
 export type MessageValue<S> = S extends MessageSchema<infer Fs> ? StructValue<Fs> : never;
+
+/** What the encoder accepts for a message schema: fields with defaults may be omitted. */
+export type MessageInput<S> = S extends MessageSchema<infer Fs> ? StructInput<Fs> : never;

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { decodeMessage, encodeMessage } from '../../protocol/wire/codec.js';
-import type { MessageSchema, MessageValue } from '../../protocol/wire/schema.js';
+import type { MessageInput, MessageSchema } from '../../protocol/wire/schema.js';
 
 /**
  * Pins the exact encoding of `value` (fields left out take their defaults) against hand-written
@@ -14,6 +14,6 @@ export function expectWire<S extends MessageSchema>(
   ...hexParts: string[]
 ): void {
   const hex = hexParts.join('').replace(/\s+/g, '');
-  expect(encodeMessage(schema, version, value as MessageValue<S>).toString('hex')).toBe(hex);
+  expect(encodeMessage(schema, version, value as MessageInput<S>).toString('hex')).toBe(hex);
   expect(decodeMessage(schema, version, Buffer.from(hex, 'hex'))).toMatchObject(value);
 }

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Everything a broker process needs, validated once at start-up. */
+export const brokerConfigSchema = z.object({
+  nodeId: z.number().int().min(0).default(0),
+  /** Address the Kafka listener binds. */
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(9092),
+  /** Host advertised to clients in Metadata; defaults to `host`. */
+  advertisedHost: z.string().optional(),
+  /** Prometheus endpoint; null disables it. */
+  metricsPort: z.number().int().min(0).max(65535).nullable().default(0),
+  dataDir: z.string().min(1),
+  clusterId: z.string().min(1).default('spool-local'),
+  rack: z.string().nullable().default(null),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
+  maxInFlightRequestsPerConnection: z.number().int().positive().default(64),
+  defaultPartitions: z.number().int().positive().default(1),
+  defaultReplicationFactor: z.number().int().positive().default(1),
+  maxOpenFiles: z.number().int().positive().default(1024),
+  flush: z
+    .discriminatedUnion('mode', [
+      z.object({ mode: z.literal('every-batch') }),
+      z.object({ mode: z.literal('interval'), intervalMs: z.number().int().positive() }),
+      z.object({ mode: z.literal('os') }),
+    ])
+    .default({ mode: 'os' }),
+  aws: z
+    .object({
+      region: z.string().optional(),
+      dynamoDbEndpoint: z.string().url().optional(),
+      s3Endpoint: z.string().url().optional(),
+      tablePrefix: z.string().optional(),
+    })
+    .default({}),
+  logLevel: z.string().default('info'),
+});
+
+export type BrokerConfig = z.infer<typeof brokerConfigSchema>;
+export type BrokerConfigInput = z.input<typeof brokerConfigSchema>;
+
+export class BrokerConfigError extends Error {
+  override name = 'BrokerConfigError';
+  constructor(readonly issues: string[]) {
+    super(`invalid broker configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+export function parseBrokerConfig(input: BrokerConfigInput): BrokerConfig {
+  const result = brokerConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new BrokerConfigError(
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}

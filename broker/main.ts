@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { Broker } from './broker.js';
+import { BrokerConfigError } from './broker-config.js';
+import { createLogger } from './common/logger.js';
+
+/**
+ * The broker process: `tsx broker/main.ts --node-id 0 --port 9092 --data-dir ./data/broker-0`.
+ * AWS endpoints come from AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL (see cluster/aws-config.ts).
+ * On SIGINT/SIGTERM it shuts down gracefully; a second signal exits at once.
+ */
+const { values } = parseArgs({
+  options: {
+    'node-id': { type: 'string', default: process.env.SPOOL_NODE_ID ?? '0' },
+    host: { type: 'string', default: process.env.SPOOL_HOST ?? '127.0.0.1' },
+    port: { type: 'string', default: process.env.SPOOL_PORT ?? '9092' },
+    'metrics-port': { type: 'string', default: process.env.SPOOL_METRICS_PORT ?? '0' },
+    'data-dir': { type: 'string', default: process.env.SPOOL_DATA_DIR },
+    'cluster-id': { type: 'string', default: process.env.SPOOL_CLUSTER_ID ?? 'spool-local' },
+    'table-prefix': { type: 'string', default: process.env.SPOOL_TABLE_PREFIX },
+    'log-level': { type: 'string', default: process.env.SPOOL_LOG_LEVEL ?? 'info' },
+  },
+  strict: true,
+});
+
+const logger = createLogger({ name: 'spool-broker', level: values['log-level'] });
+
+async function main(): Promise<void> {
+  const broker = await Broker.start(
+    {
+      nodeId: Number(values['node-id']),
+      host: values.host,
+      port: Number(values.port),
+      metricsPort: Number(values['metrics-port']),
+      dataDir: values['data-dir'] ?? '',
+      clusterId: values['cluster-id'],
+      aws: values['table-prefix'] ? { tablePrefix: values['table-prefix'] } : {},
+      logLevel: values['log-level'],
+    },
+    logger,
+  );
+  // Parent processes (spool dev, tests) read this line to learn the bound ports.
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', nodeId: broker.identity.nodeId, port: broker.port, metricsPort: broker.metricsPort, pid: process.pid })}\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    broker.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof BrokerConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    logger.fatal({ err: error }, 'broker failed to start');
+  }
+  process.exit(1);
+});

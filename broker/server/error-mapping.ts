@@ -1,0 +1,35 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import {
+  CorruptRecordBatchError,
+  UnsupportedCompressionError,
+  UnsupportedMagicError,
+} from '../../protocol/errors.js';
+import { InvalidTopicConfigError } from '../cluster/topic-config.js';
+import { TopicExistsError, UnknownTopicError } from '../cluster/topic-store.js';
+import { MessageTooLargeError, NotLeaderError, UnknownTopicOrPartitionError } from '../replication/errors.js';
+import { CorruptSegmentError, InvalidBatchError, OffsetOutOfRangeError } from '../storage/errors.js';
+
+/**
+ * The one place internal errors become Kafka wire error codes. Anything unrecognised is an
+ * UNKNOWN_SERVER_ERROR, and the caller logs it.
+ */
+export function errorCodeFor(error: unknown): number {
+  if (error instanceof CorruptRecordBatchError) return ErrorCode.CORRUPT_MESSAGE;
+  if (error instanceof UnsupportedMagicError) return ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
+  if (error instanceof UnsupportedCompressionError) return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+  if (error instanceof InvalidBatchError) return ErrorCode.INVALID_RECORD;
+  if (error instanceof MessageTooLargeError) return ErrorCode.MESSAGE_TOO_LARGE;
+  if (error instanceof OffsetOutOfRangeError) return ErrorCode.OFFSET_OUT_OF_RANGE;
+  if (error instanceof UnknownTopicOrPartitionError || error instanceof UnknownTopicError) {
+    return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  }
+  if (error instanceof NotLeaderError) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  if (error instanceof TopicExistsError) return ErrorCode.TOPIC_ALREADY_EXISTS;
+  if (error instanceof InvalidTopicConfigError) return ErrorCode.INVALID_CONFIG;
+  if (error instanceof CorruptSegmentError) return ErrorCode.KAFKA_STORAGE_ERROR;
+  return ErrorCode.UNKNOWN_SERVER_ERROR;
+}
+
+export function isUnexpected(code: number): boolean {
+  return code === ErrorCode.UNKNOWN_SERVER_ERROR || code === ErrorCode.KAFKA_STORAGE_ERROR;
+}

@@ -1,0 +1,119 @@
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import { API_REGISTRY, type FetchRequest } from '../../../protocol/messages/index.js';
+import type { MessageValue } from '../../../protocol/wire/schema.js';
+import type { MetadataCache } from '../../cluster/metadata-cache.js';
+import type { Logger } from '../../common/logger.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
+import { errorCodeFor, isUnexpected } from '../error-mapping.js';
+import { partitionKey } from '../fetch-waiters.js';
+import type { ApiHandler } from '../request-router.js';
+
+type Request = MessageValue<typeof FetchRequest>;
+
+interface PartitionTarget {
+  /** Undefined when a topic id (v13+) names no known topic. */
+  topicName: string | undefined;
+  partition: Request['topics'][number]['partitions'][number];
+}
+
+/**
+ * Fetch with long polling: reads every requested partition; if fewer than min_bytes came back, it
+ * waits until a produce touches one of the partitions or max_wait_ms passes, then reads again.
+ * max_bytes bounds the whole response and partition_max_bytes each partition, except that the
+ * first non-empty partition may return one batch larger than either (KIP-74), so a consumer can
+ * always make progress.
+ *
+ * Fetch sessions (KIP-227) are declined: every response carries session id 0, which tells the
+ * client to keep sending full fetch requests. An incremental fetch for a session id we never
+ * issued gets FETCH_SESSION_ID_NOT_FOUND.
+ */
+export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, logger: Logger): ApiHandler {
+  async function readAll(targets: PartitionTarget[], maxBytes: number) {
+    let budget = maxBytes;
+    let totalBytes = 0;
+    const results = [];
+    for (const { topicName, partition } of targets) {
+      const base = {
+        partitionIndex: partition.partition,
+        highWatermark: -1,
+        lastStableOffset: -1,
+        logStartOffset: -1,
+      };
+      if (topicName === undefined) {
+        results.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, records: null });
+        continue;
+      }
+      try {
+        if (totalBytes > 0 && budget <= 0) {
+          // The response is full: report offsets only, so the consumer still sees its lag.
+          const offsets = await replicas.offsets(topicName, partition.partition);
+          results.push({
+            ...base,
+            errorCode: ErrorCode.NONE,
+            highWatermark: offsets.logEndOffset,
+            lastStableOffset: offsets.logEndOffset,
+            logStartOffset: offsets.logStartOffset,
+            records: Buffer.alloc(0),
+          });
+          continue;
+        }
+        const limit =
+          totalBytes === 0 ? partition.partitionMaxBytes : Math.min(partition.partitionMaxBytes, budget);
+        const read = await replicas.read(topicName, partition.partition, partition.fetchOffset, limit);
+        totalBytes += read.records.length;
+        budget -= read.records.length;
+        results.push({
+          partitionIndex: partition.partition,
+          errorCode: ErrorCode.NONE,
+          highWatermark: read.highWatermark,
+          lastStableOffset: read.highWatermark,
+          logStartOffset: read.logStartOffset,
+          records: read.records,
+        });
+      } catch (error) {
+        const errorCode = errorCodeFor(error);
+        if (isUnexpected(errorCode)) logger.error({ err: error, topic: topicName }, 'fetch failed');
+        results.push({ ...base, errorCode, records: null });
+      }
+    }
+    return { results, totalBytes };
+  }
+
+  return {
+    api: API_REGISTRY.get(1)!,
+    minVersion: 4,
+    maxVersion: 17,
+    async handle(request: Request, version: number) {
+      if (request.sessionId !== 0) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+          sessionId: 0,
+          responses: [],
+        };
+      }
+      const byId = version >= 13;
+      const targets: PartitionTarget[] = request.topics.flatMap((topic) => {
+        const name = byId ? metadata.topicById(topic.topicId)?.name : topic.topic;
+        return topic.partitions.map((partition) => ({ topicName: name, partition }));
+      });
+      const deadline = Date.now() + request.maxWaitMs;
+      let { results, totalBytes } = await readAll(targets, request.maxBytes);
+      while (totalBytes < request.minBytes && results.every((r) => r.errorCode === ErrorCode.NONE)) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) break;
+        const keys = targets.map((t) => partitionKey(t.topicName ?? '', t.partition.partition));
+        await replicas.waiters.wait(keys, remaining);
+        ({ results, totalBytes } = await readAll(targets, request.maxBytes));
+      }
+      // Group the per-partition results back under their topics, in request order.
+      let index = 0;
+      const responses = request.topics.map((topic) => ({
+        topic: topic.topic,
+        topicId: topic.topicId,
+        partitions: topic.partitions.map(() => results[index++]!),
+      }));
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import { API_REGISTRY, type ProduceRequest } from '../../../protocol/messages/index.js';
+import type { MessageValue } from '../../../protocol/wire/schema.js';
+import type { Logger } from '../../common/logger.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
+import { errorCodeFor, isUnexpected } from '../error-mapping.js';
+import type { ApiHandler } from '../request-router.js';
+
+/**
+ * Produce: appends each partition's batches and reports per-partition results. acks=0 sends no
+ * response at all. acks=1 and acks=all are answered once the leader has appended; until
+ * replication exists the leader is the whole ISR, so both mean "written to the leader's log".
+ */
+export function produceHandler(replicas: ReplicaManager, logger: Logger): ApiHandler {
+  return {
+    api: API_REGISTRY.get(0)!,
+    minVersion: 3,
+    maxVersion: 11,
+    async handle(request: MessageValue<typeof ProduceRequest>) {
+      if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
+        return {
+          responses: request.topicData.map((topic) => ({
+            name: topic.name,
+            partitionResponses: topic.partitionData.map((p) => ({
+              index: p.index,
+              errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
+              baseOffset: -1,
+            })),
+          })),
+        };
+      }
+      const responses = await Promise.all(
+        request.topicData.map(async (topic) => ({
+          name: topic.name,
+          partitionResponses: await Promise.all(
+            topic.partitionData.map(async (partition) => {
+              try {
+                const outcome = await replicas.append(topic.name, partition.index, partition.records);
+                return {
+                  index: partition.index,
+                  errorCode: ErrorCode.NONE,
+                  baseOffset: outcome.baseOffset,
+                  logAppendTimeMs: outcome.logAppendTime,
+                  logStartOffset: outcome.logStartOffset,
+                };
+              } catch (error) {
+                const errorCode = errorCodeFor(error);
+                if (isUnexpected(errorCode))
+                  logger.error({ err: error, topic: topic.name }, 'produce failed');
+                return {
+                  index: partition.index,
+                  errorCode,
+                  baseOffset: -1,
+                  errorMessage: error instanceof Error ? error.message : null,
+                };
+              }
+            }),
+          ),
+        })),
+      );
+      return request.acks === 0 ? null : { responses, throttleTimeMs: 0 };
+    },
+  };
+}

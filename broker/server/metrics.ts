@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestObserver } from './request-router.js';
+
+/** The broker's Prometheus metrics, served over HTTP at /metrics. */
+export class BrokerMetrics implements RequestObserver {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'spool_requests_total',
+    help: 'Requests served, by API',
+    labelNames: ['api'],
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'spool_request_duration_seconds',
+    help: 'Time from request decode to response encode, by API',
+    labelNames: ['api'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly bytesIn = new Counter({
+    name: 'spool_request_bytes_total',
+    help: 'Request bytes received, by API',
+    labelNames: ['api'],
+    registers: [this.registry],
+  });
+  private readonly bytesOut = new Counter({
+    name: 'spool_response_bytes_total',
+    help: 'Response bytes sent, by API',
+    labelNames: ['api'],
+    registers: [this.registry],
+  });
+  readonly connections = new Gauge({
+    name: 'spool_connections',
+    help: 'Open client connections',
+    registers: [this.registry],
+  });
+  readonly groups = new Gauge({
+    name: 'spool_consumer_groups',
+    help: 'Consumer groups coordinated here',
+    registers: [this.registry],
+  });
+  private server: Server | null = null;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'spool_process_' });
+  }
+
+  onRequest(api: string, durationSeconds: number, requestBytes: number, responseBytes: number): void {
+    this.requests.inc({ api });
+    this.latency.observe({ api }, durationSeconds);
+    this.bytesIn.inc({ api }, requestBytes);
+    this.bytesOut.inc({ api }, responseBytes);
+  }
+
+  /** Serves /metrics on `port` (0 picks a free one); resolves to the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    this.server = createServer(async (req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': this.registry.contentType }).end(await this.registry.metrics());
+    });
+    return new Promise((resolve) => {
+      this.server!.listen(port, host, () => {
+        const address = this.server!.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
