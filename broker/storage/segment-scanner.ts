@@ -97,10 +97,16 @@ export async function scanSegment(
       }
       let problem = checkBatchAt(chunk, p, size, options.verifyCrc);
       let baseOffset = -1;
+      let maxTimestamp = -1;
       try {
         if (problem === null) baseOffset = readInt64(chunk, p);
       } catch {
         problem = 'base offset outside the supported range';
+      }
+      try {
+        if (problem === null) maxTimestamp = readInt64(chunk, p + MAX_TIMESTAMP_OFFSET);
+      } catch {
+        problem = 'max timestamp outside the supported range';
       }
       if (problem !== null || baseOffset < nextMinOffset) {
         const reason = problem ?? `offset ${baseOffset} does not increase past ${nextMinOffset - 1}`;
@@ -112,7 +118,7 @@ export async function scanSegment(
         sizeInBytes: size,
         baseOffset,
         lastOffset,
-        maxTimestamp: readInt64(chunk, p + MAX_TIMESTAMP_OFFSET),
+        maxTimestamp,
         partitionLeaderEpoch: chunk.readInt32BE(p + PARTITION_LEADER_EPOCH_OFFSET),
         chunk,
         chunkPosition: p,

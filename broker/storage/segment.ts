@@ -139,7 +139,7 @@ export class LogSegment {
   }
 
   private async load(): Promise<void> {
-    const trusted =
+    let trusted =
       (await this.offsetIndex.load(this.pool)) &&
       (await this.timeIndex.load(this.pool)) &&
       this.indexesFitLog();
@@ -147,7 +147,15 @@ export class LogSegment {
       this.offsetIndex.clear();
       this.timeIndex.clear();
     }
-    const result = await this.rederiveTail();
+    let result = await this.rederiveTail();
+    if (result.failure && trusted) {
+      // The scan from the last index entry failed: the index may be what is wrong (an entry that
+      // does not point at a batch would give a wrong next offset). Rebuild it from the start.
+      this.offsetIndex.clear();
+      this.timeIndex.clear();
+      trusted = false;
+      result = await this.rederiveTail();
+    }
     if (result.failure) {
       // Only sealed segments load lazily, and their tails were validated before sealing, so this is
       // corruption. Keep what is readable; a read that reaches the bad bytes reports them.
@@ -172,7 +180,8 @@ export class LogSegment {
     const result = await this.scanAndIndex(last ? last.value : 0, verifyCrc);
     if (last && this.size > 0) {
       const header = await this.readAt(0, MAX_TIMESTAMP_OFFSET + 8);
-      this.firstBatchTimestamp = readInt64(header, MAX_TIMESTAMP_OFFSET);
+      // Only used for time-based rolling; a corrupt value is reported when the batch is read.
+      this.firstBatchTimestamp = readInt64OrNull(header, MAX_TIMESTAMP_OFFSET);
     }
     return result;
   }
@@ -279,7 +288,9 @@ export class LogSegment {
       while (position + HEADER_PREFIX_SIZE <= limit) {
         const { bytesRead } = await handle.read(header, 0, HEADER_PREFIX_SIZE, position);
         if (bytesRead < HEADER_PREFIX_SIZE) break;
-        const baseOffset = readInt64(header, 0);
+        const baseOffset = readInt64OrNull(header, 0);
+        if (baseOffset === null)
+          throw new CorruptSegmentError(this.logPath, position, 'base offset out of range');
         const size = header.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
         if (size < HEADER_PREFIX_SIZE || position + size > limit) {
           throw new CorruptSegmentError(this.logPath, position, `invalid batch length ${size}`);
@@ -345,7 +356,10 @@ export class LogSegment {
     while (p + LOG_OVERHEAD <= chunk.length) {
       const size = chunk.readInt32BE(p + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
       if (p + size > chunk.length) break;
-      const lastOffset = readInt64(chunk, p) + chunk.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET);
+      const baseOffset = readInt64OrNull(chunk, p);
+      if (baseOffset === null)
+        throw new CorruptSegmentError(this.logPath, filePosition + p, 'base offset out of range');
+      const lastOffset = baseOffset + chunk.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET);
       if (lastOffset >= maxOffsetExclusive) break;
       const problem = checkBatchAt(chunk, p, size, this.options.verifyChecksumsOnRead);
       if (problem !== null) throw new CorruptSegmentError(this.logPath, filePosition + p, problem);
@@ -451,6 +465,12 @@ export class LogSegment {
     for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path])
       await this.pool.evict(path);
   }
+}
+
+/** An int64 header field, or null when no valid batch could hold it (beyond Number's safe range). */
+function readInt64OrNull(buf: Buffer, position: number): number | null {
+  const value = buf.readInt32BE(position) * 2 ** 32 + buf.readUInt32BE(position + 4);
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 function firstRecordAtOrAfter(

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandlePool } from './file-handle-pool.js';
 
 /** How one kind of index lays out an entry on disk. Keys are strictly increasing within a file. */
@@ -141,6 +141,9 @@ export class SparseIndex {
       this.codec.write(buf, i * entrySize, this.keys[index]!, this.values[index]!, this.baseOffset);
     }
     const start = this.persistedCount * entrySize;
+    // A rewrite from scratch may be rebuilding a file that is missing (deleted, or a crash between
+    // creating a segment's log and its indexes); the pool only opens existing files.
+    if (start === 0) await (await open(this.path, 'a')).close();
     await pool.withHandle(this.path, async (handle) => {
       await handle.truncate(start);
       if (buf.length > 0) await handle.write(buf, 0, buf.length, start);

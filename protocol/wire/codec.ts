@@ -243,8 +243,7 @@ function writePrimitive(
     }
     case 'uuid': {
       const bytes = typeof value === 'string' ? Buffer.from(value, 'base64url') : null;
-      if (!bytes || bytes.length !== 16)
-        throw new MessageEncodeError('expected a 22-character base64url UUID', path);
+      if (bytes?.length !== 16) throw new MessageEncodeError('expected a 22-character base64url UUID', path);
       writer.raw(bytes);
       return;
     }
