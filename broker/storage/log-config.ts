@@ -32,8 +32,8 @@ export const logConfigSchema = z.object({
   indexIntervalBytes: z.number().int().positive().default(4096),
   flush: flushPolicySchema.default({ mode: 'os' }),
   /**
-   * Check each batch's CRC-32C as it is read from disk, so that corruption is reported rather than
-   * served. Hardware CRC makes this cheap relative to the read itself.
+   * CRC-check bytes loaded from disk once, before they are first served, so corruption is
+   * reported rather than served. Bytes this process appended were checked on the way in.
    */
   verifyChecksumsOnRead: z.boolean().default(true),
 });

@@ -84,6 +84,8 @@ export class PartitionLog {
   private _logStartOffset = 0;
   private _logEndOffset = 0;
   private _recoveryPoint = 0;
+  /** Counts truncations, so a flush that raced one does not advance the recovery point. */
+  private truncations = 0;
 
   private constructor(
     readonly dir: string,
@@ -386,7 +388,11 @@ export class PartitionLog {
    * `maxOffset` (exclusive; the high watermark for consumers) hides batches that end at or past it.
    * Throws OffsetOutOfRangeError outside [logStartOffset, logEndOffset].
    */
-  async read(offset: number, maxBytes: number, options: { maxOffset?: number } = {}): Promise<ReadResult> {
+  async read(
+    offset: number,
+    maxBytes: number,
+    options: { maxOffset?: number; buffer?: Buffer } = {},
+  ): Promise<ReadResult> {
     this.ensureOpen();
     const logStartOffset = this._logStartOffset;
     const logEndOffset = this._logEndOffset;
@@ -396,7 +402,7 @@ export class PartitionLog {
     const maxOffset = Math.min(options.maxOffset ?? logEndOffset, logEndOffset);
     const segments = this.segments;
     for (let i = floorSegmentIndex(segments, offset); i < segments.length; i++) {
-      const result = await segments[i]!.read(offset, maxBytes, maxOffset);
+      const result = await segments[i]!.read(offset, maxBytes, maxOffset, options.buffer);
       if (result)
         return { records: result.records, nextOffset: result.nextOffset, logStartOffset, logEndOffset };
     }
@@ -424,6 +430,7 @@ export class PartitionLog {
     return this.mutations.run(async () => {
       this.ensureOpen();
       if (offset >= this._logEndOffset) return this._logEndOffset;
+      this.truncations++;
       if (offset <= this._logStartOffset) return this.resetTo(offset);
       await this.pendingSeal;
       const keep = this.segments.filter((s) => s.baseOffset < offset);
@@ -447,6 +454,7 @@ export class PartitionLog {
   }
 
   private async resetTo(offset: number): Promise<number> {
+    this.truncations++;
     await this.pendingSeal;
     for (const segment of this.segments) await segment.delete();
     this.segments = [await LogSegment.create(this.dir, offset, this.pool, this.segmentOptions())];
@@ -484,16 +492,22 @@ export class PartitionLog {
   }
 
   /** fsyncs everything appended so far and advances the recovery point. */
-  flush(): Promise<void> {
-    return this.mutations.run(() => this.flushActive());
+  async flush(): Promise<void> {
+    // The fsync runs outside the mutation queue so appends keep flowing while it completes; it
+    // covers every byte written before it started, which is all the recovery point claims.
+    await this.flushActive();
   }
 
   private async flushActive(): Promise<void> {
     if (this.closed) return;
     const target = this._logEndOffset;
+    const truncations = this.truncations;
+    const segment = this.active;
     await this.pendingSeal;
-    await this.active.flush();
-    this._recoveryPoint = Math.max(this._recoveryPoint, target);
+    await segment.flush();
+    // A truncation while the fsync ran may have replaced the flushed offsets with new data.
+    if (this.closed || truncations !== this.truncations) return;
+    this._recoveryPoint = Math.max(this._recoveryPoint, Math.min(target, this._logEndOffset));
   }
 
   /** Flushes, persists indexes and checkpoints, and marks the shutdown clean. */

@@ -64,8 +64,15 @@ export class LogSegment {
   private loading: Promise<void> | null = null;
   private bytesSinceLastIndexEntry = 0;
   private flushedSize: number;
+  /**
+   * Bytes [0, verifiedSize) are known to pass their CRC: they were validated before this process
+   * appended them, or re-checked by recovery or by an earlier read. Bytes loaded from disk are
+   * checked once, before they are first served, so corruption is reported rather than served
+   * without paying for a CRC on every read.
+   */
+  private verifiedSize: number;
   /** Where the last read ended, so a sequential consumer's next read needs no index lookup. */
-  private readCursor: { offset: number; position: number } | null = null;
+  private readCursor: { offset: number; position: number; nextBatchSize: number } | null = null;
 
   nextOffset: number;
   maxTimestamp = -1;
@@ -86,6 +93,7 @@ export class LogSegment {
     this.timeIndex = new SparseIndex(`${stem}.timeindex`, timeIndexCodec, baseOffset);
     this.nextOffset = baseOffset;
     this.flushedSize = size;
+    this.verifiedSize = options.verifyChecksumsOnRead ? 0 : Number.POSITIVE_INFINITY;
   }
 
   /** Creates an empty segment and its (empty) files. */
@@ -239,6 +247,7 @@ export class LogSegment {
     }
     this.size = result.validEnd;
     this.flushedSize = this.size;
+    this.verifiedSize = Math.max(this.verifiedSize, this.size);
     this.readCursor = null;
     await this.persistIndexes(false);
     this.loaded = true;
@@ -269,6 +278,8 @@ export class LogSegment {
     }
     this.nextOffset = lastOffset + 1;
     this.size = start + buf.length;
+    // Appended batches were validated by the caller (the produce path checks every CRC once).
+    if (this.verifiedSize === start) this.verifiedSize = this.size;
   }
 
   /**
@@ -279,10 +290,13 @@ export class LogSegment {
     offset: number,
     limit: number,
   ): Promise<{ position: number; baseOffset: number } | null> {
-    let position =
-      this.readCursor && this.readCursor.offset === offset
-        ? this.readCursor.position
-        : (this.offsetIndex.floor(offset)?.value ?? 0);
+    // A sequential reader asks for exactly the offset where its last read ended: that is the base
+    // offset of the batch at the cursor, so no header needs reading.
+    const cursor = this.readCursor;
+    if (cursor && cursor.offset === offset && cursor.position + HEADER_PREFIX_SIZE <= limit) {
+      return { position: cursor.position, baseOffset: offset };
+    }
+    let position = this.offsetIndex.floor(offset)?.value ?? 0;
     const header = Buffer.allocUnsafe(HEADER_PREFIX_SIZE);
     return this.pool.withHandle(this.logPath, async (handle) => {
       while (position + HEADER_PREFIX_SIZE <= limit) {
@@ -307,37 +321,106 @@ export class LogSegment {
    * Reads whole batches starting with the one that contains `offset`, up to `maxBytes`, but always
    * at least one batch if one exists (as Kafka does since KIP-74). Stops before any batch whose
    * last offset is >= `maxOffsetExclusive` (the high watermark, for consumers).
+   *
+   * With `into`, bytes are read into that buffer when they fit and the result is a view of it,
+   * valid until the caller reuses the buffer; this keeps steady-state reads allocation-free.
    */
   async read(
     offset: number,
     maxBytes: number,
     maxOffsetExclusive = Number.MAX_SAFE_INTEGER,
+    into?: Buffer,
   ): Promise<SegmentReadResult | null> {
-    await this.ensureLoaded();
+    if (!this.loaded) await this.ensureLoaded();
     const limit = this.size;
     const start = await this.locate(offset, limit);
     if (!start || start.baseOffset >= maxOffsetExclusive) return null;
-    let length = Math.min(Math.max(maxBytes, 0), limit - start.position);
-    let chunk = await this.readAt(start.position, Math.max(length, LOG_OVERHEAD));
-    let end = this.wholeBatchesEnd(chunk, start.position, maxOffsetExclusive);
+    // Read a whole first batch even past maxBytes when the cursor already knows its size, plus
+    // the next batch's header, so the next sequential read can also be a single read.
+    const cursor = this.readCursor;
+    const knownFirstSize = cursor && cursor.position === start.position ? cursor.nextBatchSize : 0;
+    const budget = Math.max(maxBytes, knownFirstSize);
+    const length = Math.max(Math.min(budget + HEADER_PREFIX_SIZE, limit - start.position), LOG_OVERHEAD);
+    let chunk = await this.readAt(start.position, length, into);
+    let end = this.framedEnd(chunk, start.position, maxOffsetExclusive, budget);
     if (end === 0) {
-      // The first batch alone exceeds maxBytes: return it whole.
+      // The first batch alone exceeds maxBytes: return it whole, reading only what is missing.
       const firstSize = chunk.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-      length = firstSize;
-      chunk = await this.readAt(start.position, firstSize);
-      end = this.wholeBatchesEnd(chunk, start.position, maxOffsetExclusive);
+      if (firstSize < LOG_OVERHEAD || start.position + firstSize > limit) {
+        throw new CorruptSegmentError(this.logPath, start.position, `invalid batch length ${firstSize}`);
+      }
+      // Also take the next batch's header, so the cursor can size the next read.
+      const wanted = Math.min(firstSize + HEADER_PREFIX_SIZE, limit - start.position);
+      // `chunk` is a prefix of `into` when it was used; keep reading into it if the batch fits.
+      const reuse = into !== undefined && chunk.buffer === into.buffer && into.length >= wanted;
+      const whole = reuse ? into : Buffer.allocUnsafe(wanted);
+      if (!reuse) chunk.copy(whole, 0, 0, chunk.length);
+      await this.readAt(
+        start.position + chunk.length,
+        wanted - chunk.length,
+        whole.subarray(chunk.length, wanted),
+      );
+      chunk = whole.subarray(0, wanted);
+      end = this.framedEnd(chunk, start.position, maxOffsetExclusive, firstSize);
       if (end === 0) return null;
     }
-    const records = end === chunk.length ? chunk : chunk.subarray(0, end);
+    let records = end === chunk.length ? chunk : chunk.subarray(0, end);
+    if (start.position + records.length > this.verifiedSize) {
+      records = records.subarray(0, await this.verify(records, start.position));
+      end = records.length;
+    }
     const lastBatchStart = this.lastBatchStart(records);
     const nextOffset =
       readInt64(records, lastBatchStart) + records.readInt32BE(lastBatchStart + LAST_OFFSET_DELTA_OFFSET) + 1;
-    this.readCursor = { offset: nextOffset, position: start.position + end };
+    const nextBatchSize =
+      chunk.length >= end + LOG_OVERHEAD ? chunk.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD : 0;
+    this.readCursor = { offset: nextOffset, position: start.position + end, nextBatchSize };
     return { records, firstOffset: start.baseOffset, nextOffset };
   }
 
-  private async readAt(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(Math.min(length, this.size - position));
+  private framedEnd(chunk: Buffer, position: number, maxOffsetExclusive: number, budget: number): number {
+    const { end, corruptAt } = wholeBatchesEnd(chunk, maxOffsetExclusive, budget);
+    if (corruptAt !== undefined && corruptAt === 0) {
+      throw new CorruptSegmentError(this.logPath, position + corruptAt, 'base offset out of range');
+    }
+    return end;
+  }
+
+  /**
+   * Checks the batches in `records` (read from file position `position`) that were not verified
+   * before, and returns how many leading bytes are good. A read that reaches corrupt bytes serves
+   * the good batches before them; a read that starts at them gets CorruptSegmentError.
+   */
+  private async verify(records: Buffer, position: number): Promise<number> {
+    const end = position + records.length;
+    if (end <= this.verifiedSize) return records.length;
+    if (this.verifiedSize < position) {
+      // A read that skips ahead of the verified prefix: check the gap from the file first.
+      const result = await this.pool.withHandle(this.logPath, (handle) =>
+        scanSegment(handle, this.verifiedSize, position, { verifyCrc: true, minBaseOffset: 0 }, () => true),
+      );
+      if (result.failure)
+        throw new CorruptSegmentError(this.logPath, result.failure.position, result.failure.reason);
+      this.verifiedSize = Math.max(this.verifiedSize, result.validEnd);
+    }
+    let p = Math.max(this.verifiedSize - position, 0);
+    while (p < records.length) {
+      const size = records.readInt32BE(p + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      const problem = checkBatchAt(records, p, size, true);
+      if (problem !== null) {
+        if (p === 0) throw new CorruptSegmentError(this.logPath, position, problem);
+        return p;
+      }
+      p += size;
+      this.verifiedSize = Math.max(this.verifiedSize, position + p);
+    }
+    return records.length;
+  }
+
+  /** Reads `length` bytes at `position`, into `into` when it is large enough. */
+  private async readAt(position: number, length: number, into?: Buffer): Promise<Buffer> {
+    const wanted = Math.min(length, this.size - position);
+    const buf = into && into.length >= wanted ? into.subarray(0, wanted) : Buffer.allocUnsafe(wanted);
     await this.pool.withHandle(this.logPath, async (handle) => {
       let done = 0;
       while (done < buf.length) {
@@ -348,24 +431,6 @@ export class LogSegment {
       }
     });
     return buf;
-  }
-
-  /** Length of the prefix of `chunk` made of whole batches below `maxOffsetExclusive`, each verified. */
-  private wholeBatchesEnd(chunk: Buffer, filePosition: number, maxOffsetExclusive: number): number {
-    let p = 0;
-    while (p + LOG_OVERHEAD <= chunk.length) {
-      const size = chunk.readInt32BE(p + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-      if (p + size > chunk.length) break;
-      const baseOffset = readInt64OrNull(chunk, p);
-      if (baseOffset === null)
-        throw new CorruptSegmentError(this.logPath, filePosition + p, 'base offset out of range');
-      const lastOffset = baseOffset + chunk.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET);
-      if (lastOffset >= maxOffsetExclusive) break;
-      const problem = checkBatchAt(chunk, p, size, this.options.verifyChecksumsOnRead);
-      if (problem !== null) throw new CorruptSegmentError(this.logPath, filePosition + p, problem);
-      p += size;
-    }
-    return p;
   }
 
   private lastBatchStart(records: Buffer): number {
@@ -421,6 +486,7 @@ export class LogSegment {
     await this.pool.withHandle(this.logPath, (handle) => handle.truncate(position));
     this.size = position;
     this.flushedSize = Math.min(this.flushedSize, position);
+    this.verifiedSize = Math.min(this.verifiedSize, position);
     this.readCursor = null;
     this.offsetIndex.truncateFromValue(position);
     if (start) this.timeIndex.truncateFromValue(start.baseOffset);
@@ -488,4 +554,26 @@ function firstRecordAtOrAfter(
     if (offset >= minOffset && recordTimestamp >= timestamp) return { offset, timestamp: recordTimestamp };
   }
   return null;
+}
+
+/**
+ * Length of the prefix of `chunk` made of whole batches whose last offset is below
+ * `maxOffsetExclusive` that fit in `budget` bytes. Framing only; CRCs are checked by LogSegment.verify. Returns the position
+ * of a batch whose base offset is unusable (it sits outside the CRC) as `corruptAt`.
+ */
+function wholeBatchesEnd(
+  chunk: Buffer,
+  maxOffsetExclusive: number,
+  budget: number,
+): { end: number; corruptAt?: number } {
+  let p = 0;
+  while (p + HEADER_PREFIX_SIZE <= chunk.length) {
+    const size = chunk.readInt32BE(p + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+    if (size < HEADER_PREFIX_SIZE || p + size > chunk.length || p + size > budget) break;
+    const baseOffset = readInt64OrNull(chunk, p);
+    if (baseOffset === null) return { end: p, corruptAt: p };
+    if (baseOffset + chunk.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET) >= maxOffsetExclusive) break;
+    p += size;
+  }
+  return { end: p };
 }
