@@ -154,8 +154,11 @@ export class PartitionLog {
 
   private async load(): Promise<void> {
     const names = await readdir(this.dir);
+    const logStems = new Set(names.filter((n) => n.endsWith('.log')).map((n) => n.slice(0, -'.log'.length)));
     for (const name of names) {
-      if (name.endsWith('.tmp')) await removeFileIfExists(join(this.dir, name));
+      // Left by an interrupted checkpoint write, or by a crash while deleting a segment.
+      const orphanIndex = /^\d{20}\.(index|timeindex)$/.test(name) && !logStems.has(name.slice(0, 20));
+      if (name.endsWith('.tmp') || orphanIndex) await removeFileIfExists(join(this.dir, name));
     }
     const baseOffsets = names
       .filter((name) => /^\d{20}\.log$/.test(name))
@@ -337,7 +340,8 @@ export class PartitionLog {
     lastOffset: number,
     epochs: { epoch: number; startOffset: number }[],
   ): Promise<void> {
-    await this.maybeRoll(batches.length, appended[0]!.baseOffset, lastOffset);
+    const maxTimestamp = appended.reduce((max, batch) => Math.max(max, batch.maxTimestamp), -1);
+    await this.maybeRoll(batches.length, appended[0]!.baseOffset, lastOffset, maxTimestamp);
     let epochsChanged = false;
     for (const { epoch, startOffset } of epochs)
       epochsChanged = this.leaderEpochs.assign(epoch, startOffset) || epochsChanged;
@@ -347,13 +351,23 @@ export class PartitionLog {
     if (this.config.flush.mode === 'every-batch') await this.flushActive();
   }
 
-  /** Rolls to a new segment when the append would overflow the active one by size, age or offset range. */
-  private async maybeRoll(appendBytes: number, firstOffset: number, lastOffset: number): Promise<void> {
+  /**
+   * Rolls to a new segment when the append would overflow the active one by size, age or offset
+   * range. Age is measured as Kafka does: the incoming batches' max timestamp minus the active
+   * segment's first batch timestamp, so replayed or back-dated records do not roll every append.
+   */
+  private async maybeRoll(
+    appendBytes: number,
+    firstOffset: number,
+    lastOffset: number,
+    incomingMaxTimestamp: number,
+  ): Promise<void> {
     const active = this.active;
     if (active.isEmpty) return;
     const full = active.sizeInBytes + appendBytes > this.config.segmentBytes;
     const old =
-      active.firstBatchTimestamp !== null && this.now() - active.firstBatchTimestamp >= this.config.segmentMs;
+      active.firstBatchTimestamp !== null &&
+      incomingMaxTimestamp - active.firstBatchTimestamp >= this.config.segmentMs;
     const offsetOverflow = lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET;
     if (full || old || offsetOverflow) await this.rollAt(firstOffset);
   }

@@ -280,6 +280,30 @@ describe('PartitionLog segments', () => {
     await log.close();
   });
 
+  it('measures segment age by record timestamps, so back-dated records do not roll every append', async () => {
+    const log = await PartitionLog.open(await tempDir(), { config: { segmentMs: 60_000 } });
+    const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
+    for (let i = 0; i < 5; i++)
+      await log.appendAsLeader(makeBatch(1, { timestamp: weekAgo + i }), { leaderEpoch: 0 });
+    expect(log.segmentCount).toBe(1);
+    await log.appendAsLeader(makeBatch(1, { timestamp: weekAgo + 61_000 }), { leaderEpoch: 0 });
+    expect(log.segmentBaseOffsets).toEqual([0, 5]);
+    await log.close();
+  });
+
+  it('removes index files whose segment log is gone', async () => {
+    const dir = await tempDir();
+    let log = await PartitionLog.open(dir);
+    await log.appendAsLeader(makeBatch(1), { leaderEpoch: 0 });
+    await log.close();
+    const orphan = join(dir, `${'7'.padStart(20, '0')}.index`);
+    await writeFile(orphan, Buffer.alloc(8));
+    log = await PartitionLog.open(dir);
+    expect(await readdir(dir)).not.toContain(`${'7'.padStart(20, '0')}.index`);
+    expect(log.logEndOffset).toBe(1);
+    await log.close();
+  });
+
   it('finds offsets by timestamp across segments, compressed batches and LogAppendTime', async () => {
     const log = await PartitionLog.open(await tempDir(), {
       config: { segmentBytes: 1024, indexIntervalBytes: 100 },
