@@ -22,6 +22,9 @@ const { values } = parseArgs({
   strict: true,
 });
 
+// Node 20 is Spool's supported runtime; see README (known limits) for the AWS SDK's plans.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const logger = createLogger({ name: 'spool-broker', level: values['log-level'] });
 
 async function main(): Promise<void> {

@@ -1,0 +1,219 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { type RunningEmulator, startDynamoDbLocal, startS3rver } from './emulators.js';
+
+/**
+ * A complete local cluster on loopback: DynamoDB Local, s3rver, and N broker processes (separate
+ * OS processes, so a test can kill one). Used by `spool dev` and by the integration and
+ * compatibility tests. Its state file (`<dataDir>/spool-dev.json`) lists every process and
+ * endpoint for tools that attach to a running cluster.
+ */
+export interface DevClusterOptions {
+  dataDir: string;
+  brokers?: number;
+  /** Port of broker 0; broker i listens on basePort + i. 0 picks free ports. */
+  basePort?: number;
+  dynamoDbPort?: number;
+  s3Port?: number;
+  tablePrefix?: string;
+  clusterId?: string;
+  logLevel?: string;
+  /** Keep DynamoDB tables in memory instead of under dataDir (tests). */
+  inMemoryMetadata?: boolean;
+  /** Extra environment for broker processes. */
+  brokerEnv?: Record<string, string>;
+}
+
+export interface BrokerProcessState {
+  nodeId: number;
+  pid: number;
+  host: string;
+  port: number;
+  metricsPort: number | null;
+  dataDir: string;
+}
+
+export interface DevClusterState {
+  clusterId: string;
+  bootstrap: string;
+  tablePrefix: string;
+  dynamoDbEndpoint: string;
+  s3Endpoint: string;
+  brokers: BrokerProcessState[];
+  startedAt: string;
+}
+
+export const STATE_FILE = 'spool-dev.json';
+const BROKER_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.ts');
+
+interface RunningBroker {
+  state: BrokerProcessState;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export class DevCluster {
+  private readonly brokers = new Map<number, RunningBroker>();
+  /** A restarted broker keeps its port, so clients' bootstrap lists stay valid. */
+  private readonly lastPorts = new Map<number, number>();
+
+  private constructor(
+    readonly options: Required<Omit<DevClusterOptions, 'brokerEnv'>> & { brokerEnv: Record<string, string> },
+    private readonly dynamo: RunningEmulator,
+    private readonly s3: RunningEmulator,
+  ) {}
+
+  static async start(options: DevClusterOptions): Promise<DevCluster> {
+    const resolved = {
+      brokers: 1,
+      basePort: 9092,
+      dynamoDbPort: 0,
+      s3Port: 0,
+      tablePrefix: 'spool',
+      clusterId: 'spool-local',
+      logLevel: 'info',
+      inMemoryMetadata: false,
+      brokerEnv: {},
+      ...options,
+      dataDir: resolve(options.dataDir),
+    };
+    await mkdir(resolved.dataDir, { recursive: true });
+    const dynamoDir = join(resolved.dataDir, 'dynamodb');
+    if (!resolved.inMemoryMetadata) await mkdir(dynamoDir, { recursive: true });
+    const dynamo = await startDynamoDbLocal({
+      ...(resolved.dynamoDbPort ? { port: resolved.dynamoDbPort } : {}),
+      ...(resolved.inMemoryMetadata ? {} : { dataDir: dynamoDir }),
+    });
+    const s3Dir = join(resolved.dataDir, 's3');
+    await mkdir(s3Dir, { recursive: true });
+    let s3: RunningEmulator;
+    try {
+      s3 = await startS3rver({ directory: s3Dir, ...(resolved.s3Port ? { port: resolved.s3Port } : {}) });
+    } catch (error) {
+      await dynamo.stop();
+      throw error;
+    }
+    const cluster = new DevCluster(resolved, dynamo, s3);
+    try {
+      await Promise.all(Array.from({ length: resolved.brokers }, (_, id) => cluster.startBroker(id)));
+      await cluster.writeState();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get state(): DevClusterState {
+    const brokers = [...this.brokers.values()].map((b) => b.state).sort((a, b) => a.nodeId - b.nodeId);
+    return {
+      clusterId: this.options.clusterId,
+      bootstrap: brokers.map((b) => `${b.host}:${b.port}`).join(','),
+      tablePrefix: this.options.tablePrefix,
+      dynamoDbEndpoint: this.dynamo.endpoint,
+      s3Endpoint: this.s3.endpoint,
+      brokers,
+      startedAt: new Date().toISOString(),
+    };
+  }
+
+  get bootstrap(): string {
+    return this.state.bootstrap;
+  }
+
+  /** Starts broker `nodeId` (again, after a kill or stop), reusing its data directory and port. */
+  async startBroker(nodeId: number): Promise<BrokerProcessState> {
+    if (this.brokers.has(nodeId)) throw new Error(`broker ${nodeId} is already running`);
+    const dataDir = join(this.options.dataDir, `broker-${nodeId}`);
+    const previousPort = this.lastPorts.get(nodeId);
+    const port = previousPort ?? (this.options.basePort === 0 ? 0 : this.options.basePort + nodeId);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        BROKER_MAIN,
+        '--node-id',
+        String(nodeId),
+        '--port',
+        String(port),
+        '--data-dir',
+        dataDir,
+        '--cluster-id',
+        this.options.clusterId,
+        '--table-prefix',
+        this.options.tablePrefix,
+        '--log-level',
+        this.options.logLevel,
+      ],
+      {
+        env: {
+          ...process.env,
+          ...this.options.brokerEnv,
+          AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
+          AWS_ENDPOINT_URL_S3: this.s3.endpoint,
+          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise<number | null>((resolveExit) =>
+      child.once('exit', (code) => resolveExit(code)),
+    );
+    const ready = await new Promise<{ port: number; metricsPort: number | null }>((resolveReady, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => reject(new Error(`broker ${nodeId} did not start within 60 s`)), 60_000);
+      lines.on('line', (line) => {
+        if (line.includes('"event":"ready"')) {
+          clearTimeout(timer);
+          resolveReady(JSON.parse(line) as { port: number; metricsPort: number | null });
+        } else {
+          // Broker logs go to stdout as JSON lines; pass them through.
+          process.stdout.write(`${line}\n`);
+        }
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`broker ${nodeId} exited with code ${code} before it was ready`));
+      });
+    });
+    const state: BrokerProcessState = {
+      nodeId,
+      pid: child.pid!,
+      host: '127.0.0.1',
+      port: ready.port,
+      metricsPort: ready.metricsPort,
+      dataDir,
+    };
+    this.lastPorts.set(nodeId, ready.port);
+    this.brokers.set(nodeId, { state, process: child, exited });
+    void exited.then(() => this.brokers.delete(nodeId));
+    return state;
+  }
+
+  /** Kills a broker process with `signal` (SIGKILL for a crash, SIGTERM for a graceful stop). */
+  async stopBroker(nodeId: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const broker = this.brokers.get(nodeId);
+    if (!broker) return;
+    broker.process.kill(signal);
+    const timer = setTimeout(() => broker.process.kill('SIGKILL'), 15_000);
+    await broker.exited;
+    clearTimeout(timer);
+    this.brokers.delete(nodeId);
+  }
+
+  private writeState(): Promise<void> {
+    return writeFile(join(this.options.dataDir, STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
+  }
+
+  /** Stops every broker gracefully, then the emulators, and removes the state file. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id)));
+    await this.s3.stop();
+    await this.dynamo.stop();
+    await rm(join(this.options.dataDir, STATE_FILE), { force: true });
+  }
+}
