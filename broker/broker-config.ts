@@ -38,6 +38,15 @@ export const brokerConfigSchema = z.object({
     })
     .default({}),
   logLevel: z.string().default('info'),
+  groups: z
+    .object({
+      /** Kafka's group.initial.rebalance.delay.ms: lets consumers starting together share a generation. */
+      initialRebalanceDelayMs: z.number().int().min(0).default(3000),
+      /** Kafka's group.min.session.timeout.ms and group.max.session.timeout.ms. */
+      minSessionTimeoutMs: z.number().int().positive().default(6000),
+      maxSessionTimeoutMs: z.number().int().positive().default(1_800_000),
+    })
+    .default({ initialRebalanceDelayMs: 3000, minSessionTimeoutMs: 6000, maxSessionTimeoutMs: 1_800_000 }),
 });
 
 export type BrokerConfig = z.infer<typeof brokerConfigSchema>;

@@ -7,11 +7,14 @@ import { TopicAdmin } from './cluster/topic-admin.js';
 import { resolveTopicConfig } from './cluster/topic-config.js';
 import { TopicStore } from './cluster/topic-store.js';
 import { createLogger, type Logger } from './common/logger.js';
+import { GroupCoordinator } from './groups/group-coordinator.js';
+import { GroupStore } from './groups/group-store.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import type { BrokerIdentity } from './server/broker-identity.js';
 import { apiVersionsHandler } from './server/handlers/api-versions.js';
 import { describeClusterHandler, describeConfigsHandler } from './server/handlers/cluster-info.js';
 import { fetchHandler } from './server/handlers/fetch.js';
+import { groupHandlers } from './server/handlers/groups.js';
 import { listOffsetsHandler } from './server/handlers/list-offsets.js';
 import { metadataHandler } from './server/handlers/metadata.js';
 import { produceHandler } from './server/handlers/produce.js';
@@ -39,6 +42,7 @@ export class Broker {
     private readonly server: KafkaServer,
     private readonly metrics: BrokerMetrics,
     private readonly metadata: MetadataCache,
+    private readonly groups: GroupCoordinator,
     private readonly logs: LogManager,
     private readonly dynamo: DynamoDBDocumentClient,
   ) {}
@@ -56,6 +60,14 @@ export class Broker {
     const store = new TopicStore(dynamo, aws.tablePrefix);
     const metadata = new MetadataCache(store);
     await metadata.start();
+    const groups = new GroupCoordinator(new GroupStore(dynamo, aws.tablePrefix), {
+      partitionExists: (topic, partition) => {
+        const record = metadata.topic(topic);
+        return record !== undefined && partition >= 0 && partition < record.partitionCount;
+      },
+      logger: log.child({ component: 'groups' }),
+      config: config.groups,
+    });
 
     const logs = await LogManager.open(config.dataDir, {
       defaults: { flush: config.flush },
@@ -111,17 +123,21 @@ export class Broker {
       createPartitionsHandler(admin),
       describeConfigsHandler(metadata),
       describeClusterHandler(identity),
+      ...groupHandlers(groups, identity),
     );
     router.register(handlers);
     const metricsPort =
       config.metricsPort === null ? null : await metrics.listen(config.metricsPort, config.host);
     log.info({ host: identity.host, port, metricsPort, dataDir: config.dataDir }, 'broker started');
-    return new Broker(config, identity, metricsPort, log, server, metrics, metadata, logs, dynamo);
+    return new Broker(config, identity, metricsPort, log, server, metrics, metadata, groups, logs, dynamo);
   }
 
   /** Graceful shutdown: stop accepting, drain in-flight requests, close logs cleanly. */
   async stop(): Promise<void> {
     this.logger.info('broker stopping');
+    // Pending joins and syncs can wait a whole rebalance timeout; answer them first so the
+    // listener's drain completes promptly.
+    await this.groups.close();
     await this.server.close();
     this.metadata.stop();
     await this.metrics.close();

@@ -38,6 +38,11 @@ async function main(): Promise<void> {
       clusterId: values['cluster-id'],
       aws: values['table-prefix'] ? { tablePrefix: values['table-prefix'] } : {},
       logLevel: values['log-level'],
+      groups: {
+        initialRebalanceDelayMs: Number(process.env.SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS ?? 3000),
+        minSessionTimeoutMs: Number(process.env.SPOOL_GROUP_MIN_SESSION_TIMEOUT_MS ?? 6000),
+        maxSessionTimeoutMs: Number(process.env.SPOOL_GROUP_MAX_SESSION_TIMEOUT_MS ?? 1_800_000),
+      },
     },
     logger,
   );
