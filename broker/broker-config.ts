@@ -8,6 +8,8 @@ export const brokerConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(9092),
   /** Host advertised to clients in Metadata; defaults to `host`. */
   advertisedHost: z.string().optional(),
+  /** Port advertised to clients; defaults to the bound port (differs behind NAT or a proxy). */
+  advertisedPort: z.number().int().min(1).max(65535).optional(),
   /** Prometheus endpoint; null disables it. */
   metricsPort: z.number().int().min(0).max(65535).nullable().default(0),
   dataDir: z.string().min(1),

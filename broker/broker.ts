@@ -38,6 +38,7 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly identity: BrokerIdentity,
     readonly metricsPort: number | null,
+    private readonly boundPort: number,
     private readonly logger: Logger,
     private readonly server: KafkaServer,
     private readonly metrics: BrokerMetrics,
@@ -47,8 +48,9 @@ export class Broker {
     private readonly dynamo: DynamoDBDocumentClient,
   ) {}
 
+  /** The port the Kafka listener is bound to. */
   get port(): number {
-    return this.identity.port;
+    return this.boundPort;
   }
 
   static async start(input: BrokerConfigInput, logger?: Logger): Promise<Broker> {
@@ -108,7 +110,7 @@ export class Broker {
     const identity: BrokerIdentity = {
       nodeId: config.nodeId,
       host: config.advertisedHost ?? config.host,
-      port,
+      port: config.advertisedPort ?? port,
       rack: config.rack,
       clusterId: config.clusterId,
     };
@@ -129,7 +131,19 @@ export class Broker {
     const metricsPort =
       config.metricsPort === null ? null : await metrics.listen(config.metricsPort, config.host);
     log.info({ host: identity.host, port, metricsPort, dataDir: config.dataDir }, 'broker started');
-    return new Broker(config, identity, metricsPort, log, server, metrics, metadata, groups, logs, dynamo);
+    return new Broker(
+      config,
+      identity,
+      metricsPort,
+      port,
+      log,
+      server,
+      metrics,
+      metadata,
+      groups,
+      logs,
+      dynamo,
+    );
   }
 
   /** Graceful shutdown: stop accepting, drain in-flight requests, close logs cleanly. */
