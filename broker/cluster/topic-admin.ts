@@ -1,10 +1,24 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { InvalidTopicConfigError, resolveTopicConfig } from './topic-config.js';
-import { TopicExistsError, type TopicRecord, type TopicStore, UnknownTopicError } from './topic-store.js';
+import {
+  TopicExistsError,
+  type TopicRecord,
+  type TopicStore,
+  TopicVersionConflictError,
+  UnknownTopicError,
+} from './topic-store.js';
 
 /** Kafka's topic name rules: 1-249 characters of [a-zA-Z0-9._-], and not "." or "..". */
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/**
+ * Upper bound on partitions per topic. Kafka has no hard limit, but every partition costs a log
+ * directory and metadata entries, and an unbounded count from one request would let a client make
+ * the broker allocate without limit.
+ */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+const MAX_UPDATE_ATTEMPTS = 3;
 
 export interface TopicOutcome {
   errorCode: number;
@@ -36,7 +50,8 @@ export class TopicAdmin {
       replicationFactor: number;
       liveBrokers: () => number;
     },
-    private readonly onDeleted: (topic: TopicRecord) => Promise<void>,
+    /** Removes a topic's local logs: after deletion, and before a re-created topic of the same name is used. */
+    private readonly removeLocalData: (topic: TopicRecord) => Promise<void>,
   ) {}
 
   async create(request: CreateTopicRequest): Promise<TopicOutcome> {
@@ -44,8 +59,12 @@ export class TopicAdmin {
       return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `illegal topic name "${request.name}"`);
     }
     const partitions = request.numPartitions === -1 ? this.defaults.numPartitions : request.numPartitions;
-    if (partitions < 1)
-      return fail(ErrorCode.INVALID_PARTITIONS, `partition count must be at least 1, got ${partitions}`);
+    if (partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
+      return fail(
+        ErrorCode.INVALID_PARTITIONS,
+        `partition count must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}, got ${partitions}`,
+      );
+    }
     const replication =
       request.replicationFactor === -1 ? this.defaults.replicationFactor : request.replicationFactor;
     if (replication < 1 || replication > this.defaults.liveBrokers()) {
@@ -63,7 +82,7 @@ export class TopicAdmin {
     if (request.validateOnly) {
       if (this.metadata.topic(request.name))
         return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${request.name} exists`);
-      return { errorCode: ErrorCode.NONE, errorMessage: null };
+      return ok();
     }
     try {
       const topic = await this.store.create({
@@ -72,8 +91,10 @@ export class TopicAdmin {
         replicationFactor: replication,
         config: request.configs,
       });
+      // A topic of the same name may have existed before; its local data must not resurface.
+      await this.removeLocalData(topic);
       this.metadata.put(topic);
-      return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+      return ok(topic);
     } catch (error) {
       if (error instanceof TopicExistsError) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, error.message);
       throw error;
@@ -84,8 +105,8 @@ export class TopicAdmin {
     try {
       const topic = await this.store.delete(name);
       this.metadata.remove(name);
-      await this.onDeleted(topic);
-      return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+      await this.removeLocalData(topic);
+      return ok(topic);
     } catch (error) {
       if (error instanceof UnknownTopicError)
         return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, error.message);
@@ -95,22 +116,44 @@ export class TopicAdmin {
 
   /** Grows a topic to `count` partitions; partitions can never be removed. */
   async addPartitions(name: string, count: number, validateOnly: boolean): Promise<TopicOutcome> {
-    const current = this.metadata.topic(name) ?? (await this.store.get(name));
-    if (!current) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
-    if (count <= current.partitionCount) {
+    if (count > MAX_PARTITIONS_PER_TOPIC) {
       return fail(
         ErrorCode.INVALID_PARTITIONS,
-        `topic ${name} has ${current.partitionCount} partitions; ${count} would not add any`,
+        `a topic can have at most ${MAX_PARTITIONS_PER_TOPIC} partitions`,
       );
     }
-    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    const topic = await this.store.update(name, (t) => {
-      if (count <= t.partitionCount) throw new RangeError('partition count changed concurrently');
-      return { partitionCount: count, config: t.config };
-    });
-    this.metadata.put(topic);
-    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.store.get(name);
+      if (!current) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
+      if (count <= current.partitionCount) {
+        return fail(
+          ErrorCode.INVALID_PARTITIONS,
+          `topic ${name} has ${current.partitionCount} partitions; ${count} would not add any`,
+        );
+      }
+      if (validateOnly) return ok();
+      try {
+        const topic = await this.store.update(name, current.version, {
+          partitionCount: count,
+          config: current.config,
+        });
+        this.metadata.put(topic);
+        return ok(topic);
+      } catch (error) {
+        // Another admin changed the topic between our read and our write: read again and re-check.
+        if (error instanceof TopicVersionConflictError && attempt < MAX_UPDATE_ATTEMPTS) continue;
+        if (error instanceof TopicVersionConflictError)
+          return fail(ErrorCode.INVALID_PARTITIONS, error.message);
+        throw error;
+      }
+    }
   }
+}
+
+function ok(topic?: TopicRecord): TopicOutcome {
+  return topic
+    ? { errorCode: ErrorCode.NONE, errorMessage: null, topic }
+    : { errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
 function fail(errorCode: number, errorMessage: string): TopicOutcome {

@@ -118,34 +118,36 @@ export class TopicStore {
     }
   }
 
-  /** Applies `change` to the stored topic, conditional on the version it read. */
+  /**
+   * Writes a new partition count and config, conditional on the topic still being at
+   * `expectedVersion`. Throws TopicVersionConflictError if another writer got there first.
+   */
   async update(
     name: string,
-    change: (topic: TopicRecord) => Pick<TopicRecord, 'partitionCount' | 'config'>,
+    expectedVersion: number,
+    change: Pick<TopicRecord, 'partitionCount' | 'config'>,
   ): Promise<TopicRecord> {
-    const current = await this.get(name);
-    if (!current) throw new UnknownTopicError(name);
-    const next = { ...current, ...change(current), version: current.version + 1 };
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: name, sk: SORT_KEY },
           UpdateExpression: 'SET partitionCount = :count, config = :config, version = :next',
-          ConditionExpression: 'version = :expected',
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
           ExpressionAttributeValues: {
-            ':count': next.partitionCount,
-            ':config': next.config,
-            ':next': next.version,
-            ':expected': current.version,
+            ':count': change.partitionCount,
+            ':config': change.config,
+            ':next': expectedVersion + 1,
+            ':expected': expectedVersion,
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return toRecord(Attributes!);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new TopicVersionConflictError(name);
       throw error;
     }
-    return next;
   }
 }
 

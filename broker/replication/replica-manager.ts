@@ -51,9 +51,15 @@ export class ReplicaManager {
   }
 
   private async logOf(topic: TopicRecord, partition: number): Promise<PartitionLog> {
-    const existing = await this.logs.get({ topic: topic.name, partition });
-    if (existing) return existing;
-    return this.logs.getOrCreate({ topic: topic.name, partition });
+    const log =
+      (await this.logs.get({ topic: topic.name, partition })) ??
+      (await this.logs.getOrCreate({ topic: topic.name, partition }));
+    // The topic may have been deleted (or re-created) while this request was in flight; never
+    // serve or create a log for a topic that is no longer the one the request named.
+    if (this.metadata.topic(topic.name)?.topicId !== topic.topicId) {
+      throw new UnknownTopicOrPartitionError(topic.name, partition);
+    }
+    return log;
   }
 
   /**

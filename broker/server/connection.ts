@@ -3,10 +3,13 @@ import type { Logger } from '../common/logger.js';
 import { FrameDecoder } from './frame-decoder.js';
 
 /**
- * What a connection needs from the request layer: turn one request frame into one response frame
- * (null when the request expects none, as with acks=0 produce).
+ * What a connection needs from the request layer: turn one request frame into one response frame,
+ * null when the request expects none (acks=0 produce), or CLOSE_CONNECTION when the stream can no
+ * longer be trusted (a malformed request).
  */
-export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => Promise<Buffer | null>;
+export const CLOSE_CONNECTION = Symbol('close-connection');
+export type FrameResult = Buffer | null | typeof CLOSE_CONNECTION;
+export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => Promise<FrameResult>;
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -30,7 +33,7 @@ export interface ConnectionLimits {
  */
 export class Connection implements ConnectionInfo {
   private readonly decoder: FrameDecoder;
-  private readonly pending: Promise<Buffer | null>[] = [];
+  private readonly pending: Promise<FrameResult>[] = [];
   private draining = false;
   private closed = false;
   readonly remoteAddress: string;
@@ -73,7 +76,17 @@ export class Connection implements ConnectionInfo {
         this.close();
         return;
       }
-      this.pending.push(this.handler(event.frame, this));
+      // A rejection becomes a close at once, so none is ever left unobserved while earlier
+      // responses are still awaited (an unhandled rejection would end the process).
+      this.pending.push(
+        this.handler(event.frame, this).catch((error: unknown) => {
+          this.logger.error(
+            { err: error, connection: this.id },
+            'request handler failed; closing connection',
+          );
+          return CLOSE_CONNECTION;
+        }),
+      );
     }
     if (this.pending.length >= this.limits.maxInFlightRequests) this.socket.pause();
     void this.drain();
@@ -85,20 +98,12 @@ export class Connection implements ConnectionInfo {
     this.draining = true;
     try {
       while (this.pending.length > 0 && !this.closed) {
-        let response: Buffer | null;
-        try {
-          response = await this.pending[0]!;
-        } catch (error) {
-          // Handlers answer errors themselves; reaching here means a bug, and the response stream
-          // is no longer trustworthy.
-          this.logger.error(
-            { err: error, connection: this.id },
-            'request handler failed; closing connection',
-          );
+        const response = await this.pending[0]!;
+        this.pending.shift();
+        if (response === CLOSE_CONNECTION) {
           this.close();
           return;
         }
-        this.pending.shift();
         if (response) this.write(response);
         if (this.pending.length < this.limits.maxInFlightRequests && this.socket.isPaused())
           this.socket.resume();

@@ -7,7 +7,12 @@ import {
 import { InvalidTopicConfigError } from '../cluster/topic-config.js';
 import { TopicExistsError, UnknownTopicError } from '../cluster/topic-store.js';
 import { MessageTooLargeError, NotLeaderError, UnknownTopicOrPartitionError } from '../replication/errors.js';
-import { CorruptSegmentError, InvalidBatchError, OffsetOutOfRangeError } from '../storage/errors.js';
+import {
+  CorruptSegmentError,
+  InvalidBatchError,
+  LogClosedError,
+  OffsetOutOfRangeError,
+} from '../storage/errors.js';
 
 /**
  * The one place internal errors become Kafka wire error codes. Anything unrecognised is an
@@ -20,7 +25,12 @@ export function errorCodeFor(error: unknown): number {
   if (error instanceof InvalidBatchError) return ErrorCode.INVALID_RECORD;
   if (error instanceof MessageTooLargeError) return ErrorCode.MESSAGE_TOO_LARGE;
   if (error instanceof OffsetOutOfRangeError) return ErrorCode.OFFSET_OUT_OF_RANGE;
-  if (error instanceof UnknownTopicOrPartitionError || error instanceof UnknownTopicError) {
+  // A log closed under a request belongs to a topic being deleted.
+  if (
+    error instanceof UnknownTopicOrPartitionError ||
+    error instanceof UnknownTopicError ||
+    error instanceof LogClosedError
+  ) {
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
   if (error instanceof NotLeaderError) return ErrorCode.NOT_LEADER_OR_FOLLOWER;

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { CLOSE_CONNECTION, Connection, type ConnectionLimits } from './connection.js';
 import { MalformedRequestError, type RequestRouter } from './request-router.js';
 
 /**
@@ -44,19 +44,19 @@ export class KafkaServer {
         try {
           return await this.router.handleFrame(frame, info);
         } catch (error) {
-          if (error instanceof MalformedRequestError) {
-            this.logger.warn(
-              {
-                connection: id,
-                remote: info.remoteAddress,
-                apiKey: error.apiKey,
-                apiVersion: error.apiVersion,
-                err: error.cause,
-              },
-              'closing connection: malformed request',
-            );
-          }
-          throw error;
+          if (!(error instanceof MalformedRequestError)) throw error;
+          // One line, no stack: a hostile client must not be able to flood the logs.
+          this.logger.warn(
+            {
+              connection: id,
+              remote: info.remoteAddress,
+              apiKey: error.apiKey,
+              apiVersion: error.apiVersion,
+              reason: innermostMessage(error),
+            },
+            'closing connection: malformed request',
+          );
+          return CLOSE_CONNECTION;
         }
       },
       this.limits,
@@ -72,4 +72,11 @@ export class KafkaServer {
     await Promise.all([...this.connections].map((c) => c.closeGracefully(timeoutMs)));
     await closed;
   }
+}
+
+/** The innermost cause's message, which names what was wrong with the bytes. */
+function innermostMessage(error: Error): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }

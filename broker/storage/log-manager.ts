@@ -49,6 +49,8 @@ function key(tp: TopicPartition): string {
 export class LogManager {
   private readonly known = new Set<string>();
   private readonly open = new Map<string, Promise<PartitionLog>>();
+  /** Per-directory chain of opens and deletes, so they never overlap on one partition. */
+  private readonly lifecycle = new Map<string, Promise<void>>();
   private closed = false;
 
   private constructor(
@@ -103,23 +105,46 @@ export class LogManager {
     let pending = this.open.get(name);
     if (!pending) {
       const config = { ...this.options.defaults, ...this.options.configFor?.(tp) };
-      pending = PartitionLog.open(join(this.dataDir, name), { config, pool: this.pool, logger: this.logger });
+      // Opening waits for any deletion of the same directory to finish first.
+      pending = this.serialized(name, () =>
+        PartitionLog.open(join(this.dataDir, name), { config, pool: this.pool, logger: this.logger }),
+      );
       this.open.set(name, pending);
       this.known.add(name);
-      pending.catch(() => this.open.delete(name));
+      pending.catch(() => {
+        if (this.open.get(name) === pending) this.open.delete(name);
+      });
     }
     return pending;
   }
 
+  /** Runs `task` after every earlier open or delete of the same partition has settled. */
+  private serialized<T>(name: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.lifecycle.get(name) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.lifecycle.set(name, settled);
+    void settled.then(() => {
+      if (this.lifecycle.get(name) === settled) this.lifecycle.delete(name);
+    });
+    return next;
+  }
+
   /** Closes the partition's log and deletes its directory. */
-  async delete(tp: TopicPartition): Promise<void> {
+  delete(tp: TopicPartition): Promise<void> {
     const name = partitionDirName(tp);
     const pending = this.open.get(name);
     this.open.delete(name);
     this.known.delete(name);
-    if (pending) await (await pending).close();
-    await rm(join(this.dataDir, name), { recursive: true, force: true });
-    this.logger.info({ partition: name }, 'deleted partition log');
+    return this.serialized(name, async () => {
+      const log = pending ? await pending.catch(() => undefined) : undefined;
+      await log?.close();
+      await rm(join(this.dataDir, name), { recursive: true, force: true });
+      this.logger.info({ partition: name }, 'deleted partition log');
+    });
   }
 
   /** fsyncs every open log. */
