@@ -128,6 +128,13 @@ export class GroupCoordinator {
   }
 
   /** Cancels every timer and answers parked joins and syncs with COORDINATOR_NOT_AVAILABLE. */
+  /** Groups loaded on this coordinator, by state (for metrics). */
+  groupCountsByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const group of this.registry.cached()) counts.set(group.state, (counts.get(group.state) ?? 0) + 1);
+    return counts;
+  }
+
   close(): Promise<void> {
     return this.registry.close();
   }

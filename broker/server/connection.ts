@@ -34,6 +34,8 @@ export interface ConnectionLimits {
 export class Connection implements ConnectionInfo {
   private readonly decoder: FrameDecoder;
   private readonly pending: Promise<FrameResult>[] = [];
+  /** Complete frames read but not yet handed to the handler (only while at the in-flight limit). */
+  private readonly backlog: Buffer[] = [];
   private draining = false;
   private closed = false;
   readonly remoteAddress: string;
@@ -76,23 +78,42 @@ export class Connection implements ConnectionInfo {
         this.close();
         return;
       }
-      // A rejection becomes a close at once, so none is ever left unobserved while earlier
-      // responses are still awaited (an unhandled rejection would end the process).
-      this.pending.push(
-        this.handler(event.frame, this).catch((error: unknown) => {
-          this.logger.error(
-            { err: error, connection: this.id },
-            'request handler failed; closing connection',
-          );
-          return CLOSE_CONNECTION;
-        }),
-      );
+      this.backlog.push(event.frame);
     }
-    if (this.pending.length >= this.limits.maxInFlightRequests) this.socket.pause();
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    this.fillWindow();
     void this.drain();
   }
 
-  /** Writes finished responses in request order; resumes reading once below the in-flight limit. */
+  /**
+   * Starts handling backlogged frames while fewer than `maxInFlightRequests` are pending. Frames
+   * past the limit wait here with the socket paused, so even one TCP chunk full of pipelined
+   * requests cannot exceed the limit.
+   */
+  private fillWindow(): void {
+    while (this.backlog.length > 0 && this.pending.length < this.limits.maxInFlightRequests) {
+      this.pending.push(this.handle(this.backlog.shift()!));
+    }
+    const saturated = this.backlog.length > 0 || this.pending.length >= this.limits.maxInFlightRequests;
+    if (saturated && !this.socket.isPaused()) this.socket.pause();
+    else if (!saturated && this.socket.isPaused() && !this.closed) this.socket.resume();
+  }
+
+  /**
+   * A rejection becomes a close at once, so none is ever left unobserved while earlier responses
+   * are still awaited (an unhandled rejection would end the process).
+   */
+  private handle(frame: Buffer): Promise<FrameResult> {
+    return this.handler(frame, this).catch((error: unknown) => {
+      this.logger.error({ err: error, connection: this.id }, 'request handler failed; closing connection');
+      return CLOSE_CONNECTION;
+    });
+  }
+
+  /** Writes finished responses in request order, refilling the in-flight window as slots free up. */
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
@@ -105,8 +126,7 @@ export class Connection implements ConnectionInfo {
           return;
         }
         if (response) this.write(response);
-        if (this.pending.length < this.limits.maxInFlightRequests && this.socket.isPaused())
-          this.socket.resume();
+        this.fillWindow();
       }
     } finally {
       this.draining = false;

@@ -30,20 +30,35 @@ export class BrokerMetrics implements RequestObserver {
     labelNames: ['api'],
     registers: [this.registry],
   });
-  readonly connections = new Gauge({
+  private connectionCount: () => number = () => 0;
+  private groupCounts: () => Map<string, number> = () => new Map();
+  // Gauges are read from their sources at scrape time rather than kept in step by hand.
+  private readonly connections: Gauge = new Gauge({
     name: 'spool_connections',
     help: 'Open client connections',
     registers: [this.registry],
+    collect: () => this.connections.set(this.connectionCount()),
   });
-  readonly groups = new Gauge({
+  private readonly groups: Gauge<'state'> = new Gauge({
     name: 'spool_consumer_groups',
-    help: 'Consumer groups coordinated here',
+    help: 'Consumer groups loaded on this coordinator, by state',
+    labelNames: ['state'],
     registers: [this.registry],
+    collect: () => {
+      this.groups.reset();
+      for (const [state, count] of this.groupCounts()) this.groups.set({ state }, count);
+    },
   });
   private server: Server | null = null;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'spool_process_' });
+  }
+
+  /** Connects the gauges to the components they describe. */
+  observe(sources: { connections: () => number; groups: () => Map<string, number> }): void {
+    this.connectionCount = sources.connections;
+    this.groupCounts = sources.groups;
   }
 
   onRequest(api: string, durationSeconds: number, requestBytes: number, responseBytes: number): void {
