@@ -23,9 +23,14 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function kcat(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function kcat(
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-b', env.bootstrap.join(','), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('kcat', ['-b', env.bootstrap.join(','), ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -43,7 +48,9 @@ function kcat(args: string[], input?: string): Promise<{ code: number | null; st
 describe('librdkafka (kcat) against spool dev', () => {
   it('produces keyed records with every codec', async () => {
     for (const [index, codec] of ['none', 'gzip', 'snappy', 'lz4', 'zstd'].entries()) {
-      const lines = Array.from({ length: 200 }, (_, i) => `key-${i % 10}:${codec}-${index * 200 + i}`).join('\n');
+      const lines = Array.from({ length: 200 }, (_, i) => `key-${i % 10}:${codec}-${index * 200 + i}`).join(
+        '\n',
+      );
       const result = await kcat(['-P', '-t', TOPIC, '-K:', '-z', codec, '-X', 'acks=all'], `${lines}\n`);
       expect(result.code, result.stderr).toBe(0);
     }
@@ -55,14 +62,27 @@ describe('librdkafka (kcat) against spool dev', () => {
   }, 120_000);
 
   it('consumes everything in a balanced consumer group, in order per key, and commits', async () => {
-    const result = await kcat(
-      ['-G', 'compat-rdk-group', TOPIC, '-o', 'beginning', '-e', '-f', '%k\t%s\n', '-X', 'auto.offset.reset=earliest'],
-    );
+    const result = await kcat([
+      '-G',
+      'compat-rdk-group',
+      TOPIC,
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%k\t%s\n',
+      '-X',
+      'auto.offset.reset=earliest',
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    const records = result.stdout.trim().split('\n').map((line) => line.split('\t') as [string, string]);
+    const records = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t') as [string, string]);
     expect(records).toHaveLength(1000);
     const byKey = new Map<string, number[]>();
-    for (const [key, value] of records) byKey.set(key, [...(byKey.get(key) ?? []), Number(value.split('-')[1])]);
+    for (const [key, value] of records)
+      byKey.set(key, [...(byKey.get(key) ?? []), Number(value.split('-')[1])]);
     expect(byKey.size).toBe(10);
     for (const [, seqs] of byKey) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 
