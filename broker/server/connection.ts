@@ -14,6 +14,8 @@ export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => Promis
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
+  /** Aborted when the connection closes, so long waits (fetch long polls) stop early. */
+  readonly closedSignal: AbortSignal;
 }
 
 export interface ConnectionLimits {
@@ -36,6 +38,8 @@ export class Connection implements ConnectionInfo {
   private readonly pending: Promise<FrameResult>[] = [];
   /** Complete frames read but not yet handed to the handler (only while at the in-flight limit). */
   private readonly backlog: Buffer[] = [];
+  private readonly closing = new AbortController();
+  readonly closedSignal = this.closing.signal;
   private draining = false;
   private closed = false;
   readonly remoteAddress: string;
@@ -55,6 +59,7 @@ export class Connection implements ConnectionInfo {
     socket.on('error', (error) => this.logger.debug({ err: error, connection: this.id }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
+      this.closing.abort();
       this.onClose(this);
     });
   }

@@ -94,6 +94,8 @@ describe('fuzzing a live broker', () => {
   it(`survives ${FRAMES} random and mutated frames while serving a real client`, async () => {
     const seed = Number(process.env.SPOOL_FUZZ_SEED ?? Date.now() % 1e9);
     const random = prng(seed);
+    // Printed up front so any failure, including a client timeout, can be replayed.
+    console.info(`fuzz seed ${seed} (replay with SPOOL_FUZZ_SEED=${seed})`);
     const port = Number(env.bootstrap[0]!.split(':')[1]);
     const kafka = new Kafka({ brokers: env.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
     const admin = kafka.admin();

@@ -6,7 +6,10 @@ import type { Logger } from '../../common/logger.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { errorCodeFor, isUnexpected } from '../error-mapping.js';
 import { partitionKey } from '../fetch-waiters.js';
-import type { ApiHandler } from '../request-router.js';
+import type { ApiHandler, RequestContext } from '../request-router.js';
+
+/** Upper bound on a fetch's long poll, whatever max_wait_ms the client sends. */
+export const MAX_FETCH_WAIT_MS = 30_000;
 
 type Request = MessageValue<typeof FetchRequest>;
 
@@ -83,7 +86,7 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
     api: API_REGISTRY.get(1)!,
     minVersion: 4,
     maxVersion: 17,
-    async handle(request: Request, version: number) {
+    async handle(request: Request, version: number, context: RequestContext) {
       if (request.sessionId !== 0) {
         return {
           throttleTimeMs: 0,
@@ -97,13 +100,17 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
         const name = byId ? metadata.topicById(topic.topicId)?.name : topic.topic;
         return topic.partitions.map((partition) => ({ topicName: name, partition }));
       });
-      const deadline = Date.now() + request.maxWaitMs;
+      // Clients ask for at most a few hundred ms; the bound keeps a hostile value from holding a
+      // request (and timers past Node's 2^31-1 ms limit, which fire at once) for days.
+      const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), MAX_FETCH_WAIT_MS);
+      const deadline = Date.now() + maxWaitMs;
       let { results, totalBytes } = await readAll(targets, request.maxBytes);
       while (totalBytes < request.minBytes && results.every((r) => r.errorCode === ErrorCode.NONE)) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
         const keys = targets.map((t) => partitionKey(t.topicName ?? '', t.partition.partition));
-        await replicas.waiters.wait(keys, remaining);
+        if (context.connection.closedSignal.aborted) break;
+        await replicas.waiters.wait(keys, remaining, context.connection.closedSignal);
         ({ results, totalBytes } = await readAll(targets, request.maxBytes));
       }
       // Group the per-partition results back under their topics, in request order.

@@ -46,7 +46,7 @@ const fx = useGroupsFixture();
 const identity: BrokerIdentity = { nodeId: 7, host: 'broker.local', port: 9092, rack: null, clusterId: 'c' };
 const context = (clientId = 'app'): RequestContext => ({
   header: { apiKey: 0, apiVersion: 0, correlationId: 1, clientId },
-  connection: { id: 1, remoteAddress: '10.0.0.5:51234' },
+  connection: { id: 1, remoteAddress: '10.0.0.5:51234', closedSignal: new AbortController().signal },
 });
 
 /**
