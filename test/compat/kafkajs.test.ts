@@ -1,5 +1,12 @@
 import { CompressionTypes, type Consumer, type EachMessagePayload, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  committedEqualsEnd,
+  expectExactlyOnceInKeyOrder,
+  expectOnePartitionPerKey,
+  type SeenRecord,
+  waitFor,
+} from '../helpers/compat-checks.js';
 import { startLocalCluster } from '../helpers/local-cluster.js';
 
 /**
@@ -28,14 +35,6 @@ afterAll(async () => {
   await env?.stop();
 });
 
-interface Seen {
-  key: string;
-  seq: number;
-  partition: number;
-  offset: number;
-  member: number;
-}
-
 async function produce(from: number, count: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
@@ -49,7 +48,7 @@ async function produce(from: number, count: number): Promise<void> {
   await producer.disconnect();
 }
 
-function startMember(member: number, seen: Seen[]): Consumer {
+function startMember(member: number, seen: SeenRecord[]): Consumer {
   const consumer = kafka.consumer({
     groupId: GROUP,
     sessionTimeout: 6000,
@@ -64,46 +63,11 @@ function startMember(member: number, seen: Seen[]): Consumer {
       autoCommitInterval: 200,
       eachMessage: async ({ partition, message }: EachMessagePayload) => {
         const { seq } = JSON.parse(message.value!.toString()) as { seq: number };
-        seen.push({ key: message.key!.toString(), seq, partition, offset: Number(message.offset), member });
+        seen.push({ key: message.key!.toString(), seq, partition, member });
       },
     });
   })();
   return consumer;
-}
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function committedEqualsEnd(): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(TOPIC);
-    const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-    return ends.every(
-      (end) => committed!.partitions.find((p) => p.partition === end.partition)?.offset === end.high,
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-function expectExactlyOnceInKeyOrder(seen: Seen[], from: number, count: number): void {
-  const seqs = seen.map((s) => s.seq).filter((s) => s >= from && s < from + count);
-  expect(seqs.length).toBe(count);
-  expect(new Set(seqs).size).toBe(count);
-  const byKey = new Map<string, number[]>();
-  for (const s of seen) if (s.seq >= from) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s.seq]);
-  for (const [, order] of byKey) expect(order).toEqual([...order].sort((a, b) => a - b));
 }
 
 describe('kafkajs 2.2 against spool dev', () => {
@@ -116,7 +80,7 @@ describe('kafkajs 2.2 against spool dev', () => {
     await admin.disconnect();
   });
 
-  const seen: Seen[] = [];
+  const seen: SeenRecord[] = [];
   let members: Consumer[] = [];
 
   it('a group of three consumes 10,000 gzip acks=all records exactly once, in order per key', async () => {
@@ -125,12 +89,9 @@ describe('kafkajs 2.2 against spool dev', () => {
     await waitFor(() => seen.length >= 10_000, 60_000, '10,000 records');
     expectExactlyOnceInKeyOrder(seen, 0, 10_000);
     // Each key lives in one partition (murmur2), and the work was spread over all three members.
-    const partitionsByKey = new Map<string, Set<number>>();
-    for (const s of seen)
-      partitionsByKey.set(s.key, (partitionsByKey.get(s.key) ?? new Set()).add(s.partition));
-    for (const [, partitions] of partitionsByKey) expect(partitions.size).toBe(1);
+    expectOnePartitionPerKey(seen);
     expect(new Set(seen.map((s) => s.member)).size).toBe(3);
-    await waitFor(committedEqualsEnd, 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
   }, 120_000);
 
   it('rebalances when a member leaves, and the rest consume a new batch fully', async () => {
@@ -141,16 +102,16 @@ describe('kafkajs 2.2 against spool dev', () => {
     expectExactlyOnceInKeyOrder(seen, 10_000, 2_000);
     const lateMembers = new Set(seen.slice(before).map((s) => s.member));
     expect(lateMembers.has(2)).toBe(false);
-    await waitFor(committedEqualsEnd, 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
     await Promise.all(members.slice(0, 2).map((m) => m.disconnect()));
   }, 120_000);
 
   it('keeps committed offsets across a broker restart', async () => {
     await env.cluster.stopBroker(0);
     await env.cluster.startBroker(0);
-    expect(await committedEqualsEnd()).toBe(true);
+    expect(await committedEqualsEnd(env.bootstrap, GROUP, TOPIC)).toBe(true);
     // A new member resumes where the group left off: only records produced now are delivered.
-    const after: Seen[] = [];
+    const after: SeenRecord[] = [];
     const consumer = startMember(9, after);
     await produce(12_000, 100);
     await waitFor(() => after.length >= 100, 60_000, 'records after restart');

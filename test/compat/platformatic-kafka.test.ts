@@ -1,6 +1,12 @@
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  committedEqualsEnd,
+  expectExactlyOnceInKeyOrder,
+  expectOnePartitionPerKey,
+  type SeenRecord,
+  waitFor,
+} from '../helpers/compat-checks.js';
 import { startLocalCluster } from '../helpers/local-cluster.js';
 
 /**
@@ -21,13 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.stop();
 });
-
-interface Seen {
-  key: string;
-  seq: number;
-  partition: number;
-  member: number;
-}
 
 async function produce(from: number, count: number): Promise<void> {
   const producer = new Producer({
@@ -52,7 +51,7 @@ interface Member {
   done: Promise<void>;
 }
 
-function startMember(member: number, seen: Seen[]): Member {
+function startMember(member: number, seen: SeenRecord[]): Member {
   const consumer = new Consumer({
     clientId: `compat-consumer-${member}`,
     groupId: GROUP,
@@ -78,41 +77,6 @@ function startMember(member: number, seen: Seen[]): Member {
   return { consumer, done };
 }
 
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function committedEqualsEnd(): Promise<boolean> {
-  const admin = new Kafka({ brokers: env.bootstrap, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(TOPIC);
-    const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-    return ends.every(
-      (end) => committed!.partitions.find((p) => p.partition === end.partition)?.offset === end.high,
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-function expectExactlyOnceInKeyOrder(seen: Seen[], from: number, count: number): void {
-  const seqs = seen.map((s) => s.seq).filter((s) => s >= from && s < from + count);
-  expect(seqs.length).toBe(count);
-  expect(new Set(seqs).size).toBe(count);
-  const byKey = new Map<string, number[]>();
-  for (const s of seen) if (s.seq >= from) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s.seq]);
-  for (const [, order] of byKey) expect(order).toEqual([...order].sort((a, b) => a - b));
-}
-
 describe('@platformatic/kafka against spool dev', () => {
   it('creates a 6-partition topic with the admin client', async () => {
     const admin = new Admin({ clientId: 'compat-admin', bootstrapBrokers: env.bootstrap });
@@ -122,7 +86,7 @@ describe('@platformatic/kafka against spool dev', () => {
     await admin.close();
   });
 
-  const seen: Seen[] = [];
+  const seen: SeenRecord[] = [];
   let members: Member[] = [];
 
   it('a group of three consumes 10,000 gzip acks=all records exactly once, in order per key', async () => {
@@ -130,12 +94,9 @@ describe('@platformatic/kafka against spool dev', () => {
     members = [0, 1, 2].map((m) => startMember(m, seen));
     await waitFor(() => seen.length >= 10_000, 60_000, '10,000 records');
     expectExactlyOnceInKeyOrder(seen, 0, 10_000);
-    const partitionsByKey = new Map<string, Set<number>>();
-    for (const s of seen)
-      partitionsByKey.set(s.key, (partitionsByKey.get(s.key) ?? new Set()).add(s.partition));
-    for (const [, partitions] of partitionsByKey) expect(partitions.size).toBe(1);
+    expectOnePartitionPerKey(seen);
     expect(new Set(seen.map((s) => s.member)).size).toBe(3);
-    await waitFor(committedEqualsEnd, 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
   }, 120_000);
 
   it('rebalances when a member leaves, and the rest consume a new batch fully', async () => {
@@ -145,15 +106,15 @@ describe('@platformatic/kafka against spool dev', () => {
     await waitFor(() => seen.length - before >= 2_000, 60_000, '2,000 more records');
     expectExactlyOnceInKeyOrder(seen, 10_000, 2_000);
     expect(new Set(seen.slice(before).map((s) => s.member)).has(2)).toBe(false);
-    await waitFor(committedEqualsEnd, 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
     await Promise.all(members.slice(0, 2).map((m) => m.consumer.close(true)));
   }, 120_000);
 
   it('keeps committed offsets across a broker restart', async () => {
     await env.cluster.stopBroker(0);
     await env.cluster.startBroker(0);
-    expect(await committedEqualsEnd()).toBe(true);
-    const after: Seen[] = [];
+    expect(await committedEqualsEnd(env.bootstrap, GROUP, TOPIC)).toBe(true);
+    const after: SeenRecord[] = [];
     const member = startMember(9, after);
     await produce(12_000, 100);
     await waitFor(() => after.length >= 100, 60_000, 'records after restart');
