@@ -128,6 +128,7 @@ export class Broker {
       ...groupHandlers(groups, identity),
     );
     router.register(handlers);
+    metrics.observe({ connections: () => server.connectionCount, groups: () => groups.groupCountsByState() });
     const metricsPort =
       config.metricsPort === null ? null : await metrics.listen(config.metricsPort, config.host);
     log.info({ host: identity.host, port, metricsPort, dataDir: config.dataDir }, 'broker started');

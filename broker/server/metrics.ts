@@ -52,7 +52,7 @@ export class BrokerMetrics implements RequestObserver {
   private server: Server | null = null;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'spool_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'spool_' });
   }
 
   /** Connects the gauges to the components they describe. */

@@ -59,3 +59,37 @@ export function expectOnePartitionPerKey(seen: readonly SeenRecord[]): void {
     partitionsByKey.set(s.key, (partitionsByKey.get(s.key) ?? new Set()).add(s.partition));
   for (const [, partitions] of partitionsByKey) expect(partitions.size).toBe(1);
 }
+
+/** Waits until `group` is Stable with exactly `members` members (checked with kafkajs). */
+export async function waitForStableGroup(bootstrap: string[], group: string, members: number): Promise<void> {
+  const admin = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const { groups } = await admin.describeGroups([group]);
+        return groups[0]?.state === 'Stable' && groups[0].members.length === members;
+      },
+      30_000,
+      `group ${group} to settle with ${members} members`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Every sequence number in [from, from + count) was seen, and first deliveries are in order within
+ * each key. This is what an auto-committing consumer group guarantees across a rebalance: records
+ * consumed but not yet committed by a member that loses a partition are delivered again.
+ */
+export function expectAtLeastOnceInKeyOrder(seen: readonly SeenRecord[], from: number, count: number): void {
+  const first = new Map<number, SeenRecord>();
+  for (const s of seen) if (s.seq >= from && s.seq < from + count && !first.has(s.seq)) first.set(s.seq, s);
+  expect(first.size).toBe(count);
+  const byKey = new Map<string, number[]>();
+  for (const s of seen) {
+    if (first.get(s.seq) === s) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s.seq]);
+  }
+  for (const [, order] of byKey) expect(order).toEqual([...order].sort((a, b) => a - b));
+}

@@ -309,3 +309,18 @@ describe('fetch and list offsets', () => {
     expect(byTime).toMatchObject({ offset: baseOffset, timestamp: stamp });
   });
 });
+
+describe('operations', () => {
+  it('exposes Prometheus metrics: requests, bytes and latency by API, connections, groups', async () => {
+    const { metricsPort } = env.cluster.state.brokers[0]!;
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const produced = /spool_requests_total\{api="Produce"\} (\d+)/.exec(text);
+    expect(Number(produced?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/spool_request_bytes_total\{api="Fetch"\} \d+/);
+    expect(text).toMatch(/spool_response_bytes_total\{api="Metadata"\} \d+/);
+    expect(text).toMatch(/spool_request_duration_seconds_bucket\{le="0\.005",api="Produce"\} \d+/);
+    expect(Number(/spool_connections (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toContain('spool_consumer_groups');
+    expect(text).toContain('spool_process_resident_memory_bytes');
+  });
+});
