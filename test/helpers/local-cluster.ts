@@ -8,7 +8,7 @@ import { DevCluster } from '../../broker/local/dev-cluster.js';
  * OS processes on loopback, exactly what `spool dev` runs, with short group timings so rebalances
  * finish quickly.
  */
-export async function startLocalCluster(options: { brokers?: number } = {}): Promise<{
+export async function startLocalCluster(options: { brokers?: number; logLevel?: string } = {}): Promise<{
   cluster: DevCluster;
   bootstrap: string[];
   stop: () => Promise<void>;
@@ -19,7 +19,7 @@ export async function startLocalCluster(options: { brokers?: number } = {}): Pro
     brokers: options.brokers ?? 1,
     basePort: 0,
     inMemoryMetadata: true,
-    logLevel: process.env.SPOOL_TEST_LOG_LEVEL ?? 'warn',
+    logLevel: process.env.SPOOL_TEST_LOG_LEVEL ?? options.logLevel ?? 'warn',
     tablePrefix: `t${Date.now().toString(36)}`,
     brokerEnv: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
