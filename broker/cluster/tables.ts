@@ -17,6 +17,11 @@ export const TABLE_SUFFIXES = {
   topics: 'topics',
   /** Consumer groups: pk = group id, sk = "group" for group state or "offset#<topic>#<partition>". */
   groups: 'groups',
+  /**
+   * Cluster coordination leases: pk = "broker#<id>" (a broker's registration) or "controller", sk = "lease".
+   * See broker-lease.ts.
+   */
+  cluster: 'cluster',
 } as const;
 
 export type TableName = keyof typeof TABLE_SUFFIXES;

@@ -93,7 +93,7 @@ describe('kafkajs 2.2 against spool dev', () => {
     // Each key lives in one partition (murmur2), and the work was spread over all three members.
     expectOnePartitionPerKey(seen);
     expect(new Set(seen.map((s) => s.member)).size).toBe(3);
-    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 45_000, 'offsets committed');
   }, 120_000);
 
   it('rebalances when a member leaves, and the rest consume a new batch fully (at least once, in key order)', async () => {
@@ -110,7 +110,7 @@ describe('kafkajs 2.2 against spool dev', () => {
     expectAtLeastOnceInKeyOrder(seen, 10_000, 2_000);
     const lateMembers = new Set(seen.slice(before).map((s) => s.member));
     expect(lateMembers.has(2)).toBe(false);
-    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 45_000, 'offsets committed');
     await Promise.all(members.slice(0, 2).map((m) => m.disconnect()));
   }, 120_000);
 

@@ -98,7 +98,7 @@ describe('@platformatic/kafka against spool dev', () => {
     expectExactlyOnceInKeyOrder(seen, 0, 10_000);
     expectOnePartitionPerKey(seen);
     expect(new Set(seen.map((s) => s.member)).size).toBe(3);
-    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 45_000, 'offsets committed');
   }, 120_000);
 
   it('rebalances when a member leaves, and the rest consume a new batch fully (at least once, in key order)', async () => {
@@ -114,7 +114,7 @@ describe('@platformatic/kafka against spool dev', () => {
     );
     expectAtLeastOnceInKeyOrder(seen, 10_000, 2_000);
     expect(new Set(seen.slice(before).map((s) => s.member)).has(2)).toBe(false);
-    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 20_000, 'offsets committed');
+    await waitFor(() => committedEqualsEnd(env.bootstrap, GROUP, TOPIC), 45_000, 'offsets committed');
     await Promise.all(members.slice(0, 2).map((m) => m.consumer.close(true)));
   }, 120_000);
 

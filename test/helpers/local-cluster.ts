@@ -23,7 +23,7 @@ export async function startLocalCluster(options: { brokers?: number; logLevel?: 
     tablePrefix: `t${Date.now().toString(36)}`,
     brokerEnv: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '300',
+      SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '1500',
       SPOOL_GROUP_MIN_SESSION_TIMEOUT_MS: '1000',
     },
   });
