@@ -201,8 +201,19 @@ export class GroupCoordinator {
     }
   }
 
-  commitOffsets(params: OffsetCommitParams): Promise<OffsetCommitResult> {
-    return this.offsets.commit(params);
+  async commitOffsets(params: OffsetCommitParams): Promise<OffsetCommitResult> {
+    const result = await this.offsets.commit(params);
+    const rejected = result.flatMap((t) =>
+      t.partitions.filter((p) => p.errorCode !== 0).map((p) => [t.name, p.partitionIndex, p.errorCode]),
+    );
+    if (rejected.length > 0) {
+      // Rejected commits are normal around rebalances, but they explain "lag" that clients report.
+      this.logger.info(
+        { group: params.groupId, generation: params.generationId, member: params.memberId, rejected },
+        'offset commit rejected',
+      );
+    }
+    return result;
   }
 
   fetchOffsets(
