@@ -30,13 +30,23 @@ export class InvalidTopicConfigError extends Error {
   }
 }
 
+/**
+ * Validated effective configs, per overrides object. Topic records are replaced, never mutated, so
+ * a record's config object identifies its effective config; this keeps zod off the produce path.
+ */
+const resolved = new WeakMap<Record<string, string>, Readonly<TopicConfig>>();
+
 /** Validates explicit overrides and returns the effective config (defaults filled in). */
-export function resolveTopicConfig(overrides: Record<string, string>): TopicConfig {
+export function resolveTopicConfig(overrides: Record<string, string>): Readonly<TopicConfig> {
+  const cached = resolved.get(overrides);
+  if (cached) return cached;
   const unknown = Object.keys(overrides).filter((key) => !(TOPIC_CONFIG_KEYS as string[]).includes(key));
   if (unknown.length > 0) throw new InvalidTopicConfigError(unknown.map((key) => `unknown config ${key}`));
   const result = TOPIC_CONFIG_SCHEMA.safeParse(overrides);
   if (!result.success) {
     throw new InvalidTopicConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  return result.data;
+  const config = Object.freeze(result.data);
+  resolved.set(overrides, config);
+  return config;
 }

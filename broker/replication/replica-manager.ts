@@ -46,7 +46,7 @@ export class ReplicaManager {
     return record;
   }
 
-  configOf(topic: TopicRecord): TopicConfig {
+  configOf(topic: TopicRecord): Readonly<TopicConfig> {
     return resolveTopicConfig(topic.config);
   }
 

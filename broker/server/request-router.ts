@@ -120,7 +120,8 @@ export class RequestRouter {
     const flexible = isFlexible(api.response, header.apiVersion);
     writeResponseHeader(writer, header.correlationId, responseHeaderIsFlexible(api.apiKey, flexible));
     writeMessage(writer, api.response, header.apiVersion, response);
-    return Buffer.from(writer.toBuffer());
+    // The writer is discarded, so its view needs no copy (fetch responses carry whole batches).
+    return writer.toBuffer();
   }
 
   /**
@@ -154,6 +155,6 @@ export class RequestRouter {
     } else {
       writer.int16(ErrorCode.UNSUPPORTED_VERSION);
     }
-    return Buffer.from(writer.toBuffer());
+    return writer.toBuffer();
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
 import {
   BrokerIdInUseError,
@@ -11,7 +11,7 @@ import {
   listLiveBrokers,
 } from '../../../broker/cluster/broker-lease.js';
 import { ensureTables, tableName } from '../../../broker/cluster/tables.js';
-import { type RunningEmulator, startDynamoDbLocal } from '../../../broker/local/emulators.js';
+import { useDynamoDbLocal } from '../../helpers/dynamodb-local.js';
 
 /**
  * BrokerLease against DynamoDB Local. Most tests drive the lease with injected clocks (a mutable
@@ -19,8 +19,7 @@ import { type RunningEmulator, startDynamoDbLocal } from '../../../broker/local/
  */
 
 const prefix = `lease-${randomUUID().slice(0, 8)}`;
-let emulator: RunningEmulator;
-let dynamo: DynamoDBDocumentClient;
+const db = useDynamoDbLocal(prefix);
 
 /** Separate client per holder, so one holder's network can be "cut" without affecting others. */
 interface FaultyClient {
@@ -37,7 +36,7 @@ function faultyClient(): FaultyClient {
   const faulty: FaultyClient = {
     client: createDynamoDocumentClient({
       region: 'us-east-1',
-      dynamoDbEndpoint: emulator.endpoint,
+      dynamoDbEndpoint: db.endpoint,
       tablePrefix: prefix,
     }),
     down: false,
@@ -66,7 +65,7 @@ function lease(
 }
 
 async function stored(brokerId: number): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await dynamo.send(
+  const { Item } = await db.client.send(
     new GetCommand({
       TableName: tableName(prefix, 'cluster'),
       Key: { pk: `broker#${brokerId}`, sk: 'lease' },
@@ -76,25 +75,11 @@ async function stored(brokerId: number): Promise<Record<string, unknown> | undef
   return Item;
 }
 
-beforeAll(async () => {
-  emulator = await startDynamoDbLocal();
-  dynamo = createDynamoDocumentClient({
-    region: 'us-east-1',
-    dynamoDbEndpoint: emulator.endpoint,
-    tablePrefix: prefix,
-  });
-  await ensureTables(dynamo, prefix);
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
-
 describe('BrokerLease', () => {
   it('acquires, renews and releases', async () => {
     let t = 1_000_000;
     const renewed: number[] = [];
-    const a = lease(dynamo, {
+    const a = lease(db.client, {
       brokerId: 1,
       rack: 'az1',
       now: () => t,
@@ -130,7 +115,7 @@ describe('BrokerLease', () => {
     await expect(a.renew()).rejects.toMatchObject({ name: 'LeaseLostError', reason: 'released' });
 
     // A released id is free at once, and the epoch keeps growing.
-    const b = lease(dynamo, { brokerId: 1, now: () => t });
+    const b = lease(db.client, { brokerId: 1, now: () => t });
     await b.acquire();
     expect(b.epoch).toBe(2);
     await b.release();
@@ -139,9 +124,9 @@ describe('BrokerLease', () => {
   it('refuses a second incarnation while the first is live, then takes over after expiry + margin', async () => {
     let t = 2_000_000;
     const fenced: LeaseLostError[] = [];
-    const first = lease(dynamo, { brokerId: 2, now: () => t, onFenced: (e) => fenced.push(e) });
+    const first = lease(db.client, { brokerId: 2, now: () => t, onFenced: (e) => fenced.push(e) });
     await first.acquire();
-    const second = lease(dynamo, { brokerId: 2, now: () => t });
+    const second = lease(db.client, { brokerId: 2, now: () => t });
 
     const refused = await second.acquire().catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(BrokerIdInUseError);
@@ -184,7 +169,7 @@ describe('BrokerLease', () => {
   });
 
   it('acquire({ waitMs }) retries until the holder expires', async () => {
-    const first = new BrokerLease(dynamo, prefix, {
+    const first = new BrokerLease(db.client, prefix, {
       brokerId: 3,
       endpoint,
       leaseMs: 600,
@@ -193,7 +178,7 @@ describe('BrokerLease', () => {
     });
     await first.acquire();
     const expiresAt = first.expiresAt;
-    const second = new BrokerLease(dynamo, prefix, {
+    const second = new BrokerLease(db.client, prefix, {
       brokerId: 3,
       endpoint,
       leaseMs: 600,
@@ -215,7 +200,7 @@ describe('BrokerLease', () => {
     const faulty = faultyClient();
     const fenced: LeaseLostError[] = [];
     const holder = lease(faulty.client, { brokerId: 4, now: () => t, onFenced: (e) => fenced.push(e) });
-    const taker = lease(dynamo, { brokerId: 4, now: () => t + skew });
+    const taker = lease(db.client, { brokerId: 4, now: () => t + skew });
     await holder.acquire();
     t += 2000;
     await holder.renew();
@@ -253,7 +238,7 @@ describe('BrokerLease', () => {
 
     // Exact boundary: valid at validUntil - 1, invalid at validUntil.
     let u = 4_000_000;
-    const boundary = lease(dynamo, { brokerId: 5, now: () => u });
+    const boundary = lease(db.client, { brokerId: 5, now: () => u });
     await boundary.acquire();
     u = boundary.validUntil - 1;
     expect(boundary.isValid()).toBe(true);
@@ -345,9 +330,9 @@ describe('BrokerLease', () => {
   it('lists live brokers only', async () => {
     let t = Date.now();
     const listPrefix = `${prefix}-list`;
-    await ensureTables(dynamo, listPrefix);
+    await ensureTables(db.client, listPrefix);
     const make = (brokerId: number, rack: string | null) =>
-      new BrokerLease(dynamo, listPrefix, {
+      new BrokerLease(db.client, listPrefix, {
         brokerId,
         endpoint: { host: `b${brokerId}`, port: 9000 + brokerId },
         rack,
@@ -360,15 +345,15 @@ describe('BrokerLease', () => {
     await b3.acquire();
     await b2.release();
 
-    const live = await listLiveBrokers(dynamo, listPrefix, t);
+    const live = await listLiveBrokers(db.client, listPrefix, t);
     expect(live.map((b) => [b.brokerId, b.endpoint, b.rack, b.incarnation])).toEqual([
       [1, { host: 'b1', port: 9001 }, 'az1', b1.incarnation],
       [3, { host: 'b3', port: 9003 }, 'az3', b3.incarnation],
     ]);
     // b1 expires at t0 + 6000 (= t + 3000); b3 lives on.
-    expect((await BrokerLease.listLiveBrokers(dynamo, listPrefix, t + 3000)).map((b) => b.brokerId)).toEqual([
-      3,
-    ]);
-    expect(await listLiveBrokers(dynamo, listPrefix, t + 10_000)).toEqual([]);
+    expect(
+      (await BrokerLease.listLiveBrokers(db.client, listPrefix, t + 3000)).map((b) => b.brokerId),
+    ).toEqual([3]);
+    expect(await listLiveBrokers(db.client, listPrefix, t + 10_000)).toEqual([]);
   });
 });

@@ -1,35 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
+import { expect, it } from 'vitest';
 import { BrokerLease, type LeaseLostError } from '../../../broker/cluster/broker-lease.js';
 import { ControllerHeldError, ControllerLease } from '../../../broker/cluster/controller-lease.js';
-import { ensureTables } from '../../../broker/cluster/tables.js';
-import { type RunningEmulator, startDynamoDbLocal } from '../../../broker/local/emulators.js';
+import { useDynamoDbLocal } from '../../helpers/dynamodb-local.js';
 
 const prefix = `controller-${randomUUID().slice(0, 8)}`;
-let emulator: RunningEmulator;
-let dynamo: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  emulator = await startDynamoDbLocal();
-  dynamo = createDynamoDocumentClient({
-    region: 'us-east-1',
-    dynamoDbEndpoint: emulator.endpoint,
-    tablePrefix: prefix,
-  });
-  await ensureTables(dynamo, prefix);
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
+const db = useDynamoDbLocal(prefix);
 
 it('elects one controller at a time with a growing controllerEpoch and fences a deposed one', async () => {
   let t = 1_000_000;
   const now = () => t;
   const candidate = (brokerId: number, onFenced?: (e: LeaseLostError) => void) =>
-    new ControllerLease(dynamo, prefix, {
+    new ControllerLease(db.client, prefix, {
       brokerId,
       endpoint: { host: `b${brokerId}`, port: 9090 + brokerId },
       now,
@@ -39,7 +21,7 @@ it('elects one controller at a time with a growing controllerEpoch and fences a 
   const c1 = candidate(1);
   await c1.acquire();
   expect(c1.controllerEpoch).toBe(1);
-  expect(await ControllerLease.current(dynamo, prefix, t)).toMatchObject({
+  expect(await ControllerLease.current(db.client, prefix, t)).toMatchObject({
     controllerId: 1,
     controllerEpoch: 1,
     incarnation: c1.incarnation,
@@ -65,14 +47,18 @@ it('elects one controller at a time with a growing controllerEpoch and fences a 
   t += 1;
   await c3.acquire();
   expect(c3.controllerEpoch).toBe(3);
-  expect((await ControllerLease.current(dynamo, prefix, t))?.controllerId).toBe(3);
+  expect((await ControllerLease.current(db.client, prefix, t))?.controllerId).toBe(3);
   expect(c2fenced).toHaveLength(1);
   expect(c2fenced[0]).toMatchObject({ reason: 'expired', epoch: 2 });
 
   // Controller and broker leases live side by side without interfering.
-  const broker = new BrokerLease(dynamo, prefix, { brokerId: 1, endpoint: { host: 'b1', port: 9091 }, now });
+  const broker = new BrokerLease(db.client, prefix, {
+    brokerId: 1,
+    endpoint: { host: 'b1', port: 9091 },
+    now,
+  });
   await broker.acquire();
   expect(broker.epoch).toBe(1);
-  expect((await ControllerLease.current(dynamo, prefix, t))?.controllerEpoch).toBe(3);
-  expect(await ControllerLease.current(dynamo, prefix, t + 10_000)).toBeUndefined();
+  expect((await ControllerLease.current(db.client, prefix, t))?.controllerEpoch).toBe(3);
+  expect(await ControllerLease.current(db.client, prefix, t + 10_000)).toBeUndefined();
 });

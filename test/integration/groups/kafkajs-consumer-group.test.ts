@@ -2,17 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
 import { MetadataCache } from '../../../broker/cluster/metadata-cache.js';
-import { ensureTables } from '../../../broker/cluster/tables.js';
 import { TopicStore } from '../../../broker/cluster/topic-store.js';
 import { silentLogger } from '../../../broker/common/logger.js';
 import { GroupCoordinator } from '../../../broker/groups/group-coordinator.js';
 import { GroupStore } from '../../../broker/groups/group-store.js';
-import { type RunningEmulator, startDynamoDbLocal } from '../../../broker/local/emulators.js';
 import { ReplicaManager } from '../../../broker/replication/replica-manager.js';
 import type { BrokerIdentity } from '../../../broker/server/broker-identity.js';
 import { apiVersionsHandler } from '../../../broker/server/handlers/api-versions.js';
@@ -24,6 +20,7 @@ import { produceHandler } from '../../../broker/server/handlers/produce.js';
 import { KafkaServer } from '../../../broker/server/kafka-server.js';
 import { type ApiHandler, RequestRouter } from '../../../broker/server/request-router.js';
 import { LogManager } from '../../../broker/storage/log-manager.js';
+import { useDynamoDbLocal } from '../../helpers/dynamodb-local.js';
 
 /**
  * kafkajs consumers in one group against a listener wired like the broker (ApiVersions, Metadata,
@@ -33,8 +30,7 @@ import { LogManager } from '../../../broker/storage/log-manager.js';
 const logger = silentLogger();
 const prefix = `kafkajs-groups-${randomUUID().slice(0, 8)}`;
 let dataDir: string;
-let emulator: RunningEmulator;
-let dynamo: DynamoDBDocumentClient;
+const db = useDynamoDbLocal(prefix);
 let metadata: MetadataCache;
 let logs: LogManager;
 let coordinator: GroupCoordinator;
@@ -42,21 +38,14 @@ let server: KafkaServer;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  emulator = await startDynamoDbLocal();
-  dynamo = createDynamoDocumentClient({
-    region: 'us-east-1',
-    dynamoDbEndpoint: emulator.endpoint,
-    tablePrefix: prefix,
-  });
-  await ensureTables(dynamo, prefix);
-  const topics = new TopicStore(dynamo, prefix);
+  const topics = new TopicStore(db.client, prefix);
   metadata = new MetadataCache(topics);
   await metadata.start();
   metadata.put(await topics.create({ name: 'orders', partitionCount: 4, replicationFactor: 1, config: {} }));
   dataDir = await mkdtemp(join(tmpdir(), 'spool-groups-it-'));
   logs = await LogManager.open(dataDir);
   const replicas = new ReplicaManager(logs, metadata, logger);
-  coordinator = new GroupCoordinator(new GroupStore(dynamo, prefix), {
+  coordinator = new GroupCoordinator(new GroupStore(db.client, prefix), {
     partitionExists: (topic, partition) => {
       const record = metadata.topic(topic);
       return record !== undefined && partition >= 0 && partition < record.partitionCount;
@@ -92,8 +81,6 @@ afterAll(async () => {
   await server?.close();
   metadata?.stop();
   await logs?.close();
-  dynamo?.destroy();
-  await emulator?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

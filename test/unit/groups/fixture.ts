@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
-import { ensureTables } from '../../../broker/cluster/tables.js';
+import { afterEach } from 'vitest';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,
@@ -10,9 +7,9 @@ import {
 } from '../../../broker/groups/group-coordinator.js';
 import type { JoinOutcome } from '../../../broker/groups/group-member.js';
 import { GroupStore } from '../../../broker/groups/group-store.js';
-import { type RunningEmulator, startDynamoDbLocal } from '../../../broker/local/emulators.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { encodeAssignment, encodeSubscription } from '../../../protocol/messages/consumer-protocol.js';
+import { useDynamoDbLocal } from '../../helpers/dynamodb-local.js';
 
 /** Timeouts small enough for a fast suite; the real defaults are seconds. */
 export const TEST_CONFIG: Partial<GroupCoordinatorConfig> = {
@@ -30,37 +27,21 @@ export const partitionExists = (topic: string, partition: number) =>
  * `groupId()`. Coordinators made through `coordinator()` are closed after each test.
  */
 export function useGroupsFixture() {
-  let emulator: RunningEmulator;
-  let client: DynamoDBDocumentClient;
   const prefix = `groups-${randomUUID().slice(0, 8)}`;
+  const db = useDynamoDbLocal(prefix);
   const open: GroupCoordinator[] = [];
-
-  beforeAll(async () => {
-    emulator = await startDynamoDbLocal();
-    client = createDynamoDocumentClient({
-      region: 'us-east-1',
-      dynamoDbEndpoint: emulator.endpoint,
-      tablePrefix: prefix,
-    });
-    await ensureTables(client, prefix);
-  });
 
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
   });
 
-  afterAll(async () => {
-    client?.destroy();
-    await emulator?.stop();
-  });
-
   return {
     prefix,
-    client: () => client,
-    store: () => new GroupStore(client, prefix),
+    client: () => db.client,
+    store: () => new GroupStore(db.client, prefix),
     /** A coordinator over this file's tables; a second one over the same store is a restarted broker. */
     coordinator(config: Partial<GroupCoordinatorConfig> = {}): GroupCoordinator {
-      const coordinator = new GroupCoordinator(new GroupStore(client, prefix), {
+      const coordinator = new GroupCoordinator(new GroupStore(db.client, prefix), {
         partitionExists,
         config: { ...TEST_CONFIG, ...config },
       });
