@@ -22,7 +22,27 @@ export const brokerConfigSchema = z.object({
     .default(100 * 1024 * 1024),
   maxInFlightRequestsPerConnection: z.number().int().positive().default(64),
   defaultPartitions: z.number().int().positive().default(1),
-  defaultReplicationFactor: z.number().int().positive().default(1),
+  /** Replication factor of topics created without one; unset means min(3, live brokers). */
+  defaultReplicationFactor: z.number().int().positive().optional(),
+  /** Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  replicaLagTimeMaxMs: z.number().int().positive().default(10_000),
+  /** Broker and controller leases in DynamoDB (see cluster/broker-lease.ts for the safety argument). */
+  lease: z
+    .object({
+      leaseMs: z.number().int().positive().default(3000),
+      renewIntervalMs: z.number().int().positive().default(500),
+      clockSkewMarginMs: z.number().int().min(0).default(500),
+    })
+    .default({ leaseMs: 3000, renewIntervalMs: 500, clockSkewMarginMs: 500 })
+    .refine(
+      (l) => 2 * l.clockSkewMarginMs < l.leaseMs && l.renewIntervalMs < l.leaseMs - l.clockSkewMarginMs,
+      {
+        message: 'need clockSkewMarginMs < leaseMs / 2 and renewIntervalMs < leaseMs - clockSkewMarginMs',
+      },
+    ),
+  /** How often the controller reconciles and brokers poll the metadata version, in ms. */
+  controllerIntervalMs: z.number().int().positive().default(250),
+  metadataWatchMs: z.number().int().positive().default(200),
   maxOpenFiles: z.number().int().positive().default(1024),
   flush: z
     .discriminatedUnion('mode', [

@@ -1,22 +1,27 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type BrokerConfig, type BrokerConfigInput, parseBrokerConfig } from './broker-config.js';
 import { awsSettingsFromEnv, createDynamoDocumentClient } from './cluster/aws-config.js';
-import { MetadataCache } from './cluster/metadata-cache.js';
+import { type ClusterMembership, startClusterMembership } from './cluster/cluster-membership.js';
+import type { Controller } from './cluster/controller.js';
+import type { MetadataCache } from './cluster/metadata-cache.js';
 import { ensureTables } from './cluster/tables.js';
 import { TopicAdmin } from './cluster/topic-admin.js';
 import { resolveTopicConfig } from './cluster/topic-config.js';
-import { TopicStore } from './cluster/topic-store.js';
 import { createLogger, type Logger } from './common/logger.js';
+import { type LiveBrokerLocator, locatorFromLiveBrokers } from './groups/coordinator-locator.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 import { GroupStore } from './groups/group-store.js';
+import { ReplicaFetcherManager } from './replication/replica-fetcher-manager.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import type { BrokerIdentity } from './server/broker-identity.js';
 import { apiVersionsHandler } from './server/handlers/api-versions.js';
 import { describeClusterHandler, describeConfigsHandler } from './server/handlers/cluster-info.js';
 import { fetchHandler } from './server/handlers/fetch.js';
 import { groupHandlers } from './server/handlers/groups.js';
+import { initProducerIdHandler } from './server/handlers/init-producer-id.js';
 import { listOffsetsHandler } from './server/handlers/list-offsets.js';
 import { metadataHandler } from './server/handlers/metadata.js';
+import { offsetForLeaderEpochHandler } from './server/handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './server/handlers/produce.js';
 import {
   createPartitionsHandler,
@@ -28,29 +33,51 @@ import { BrokerMetrics } from './server/metrics.js';
 import { type ApiHandler, RequestRouter } from './server/request-router.js';
 import { LogManager } from './storage/log-manager.js';
 
+interface BrokerParts {
+  config: BrokerConfig;
+  identity: BrokerIdentity;
+  metricsPort: number | null;
+  port: number;
+  logger: Logger;
+  server: KafkaServer;
+  metrics: BrokerMetrics;
+  membership: ClusterMembership;
+  metadata: MetadataCache;
+  controller: Controller;
+  locator: LiveBrokerLocator;
+  groups: GroupCoordinator;
+  replicas: ReplicaManager;
+  fetchers: ReplicaFetcherManager;
+  logs: LogManager;
+  dynamo: DynamoDBDocumentClient;
+  hwCheckpoints: NodeJS.Timeout;
+}
+
 /**
- * One Spool broker: storage, DynamoDB-backed metadata, the Kafka listener and the metrics
- * endpoint, wired together. `Broker.start` brings them up in dependency order and `stop` tears
- * them down in reverse, draining in-flight requests and closing logs cleanly.
+ * One Spool broker: its registration lease, the controller candidate, the metadata cache, the
+ * partition replicas with their fetchers, the group coordinator, the Kafka listener and the
+ * metrics endpoint. `Broker.start` brings them up in dependency order and `stop` tears them down
+ * in reverse: stop accepting, drain, release the lease (so the controller moves leadership at
+ * once), then close logs cleanly.
  */
 export class Broker {
-  private constructor(
-    readonly config: BrokerConfig,
-    readonly identity: BrokerIdentity,
-    readonly metricsPort: number | null,
-    private readonly boundPort: number,
-    private readonly logger: Logger,
-    private readonly server: KafkaServer,
-    private readonly metrics: BrokerMetrics,
-    private readonly metadata: MetadataCache,
-    private readonly groups: GroupCoordinator,
-    private readonly logs: LogManager,
-    private readonly dynamo: DynamoDBDocumentClient,
-  ) {}
+  private constructor(private readonly parts: BrokerParts) {}
+
+  get config(): BrokerConfig {
+    return this.parts.config;
+  }
+
+  get identity(): BrokerIdentity {
+    return this.parts.identity;
+  }
+
+  get metricsPort(): number | null {
+    return this.parts.metricsPort;
+  }
 
   /** The port the Kafka listener is bound to. */
   get port(): number {
-    return this.boundPort;
+    return this.parts.port;
   }
 
   static async start(input: BrokerConfigInput, logger?: Logger): Promise<Broker> {
@@ -59,45 +86,12 @@ export class Broker {
     const aws = awsSettingsFromEnv(config.aws);
     const dynamo = createDynamoDocumentClient(aws);
     await ensureTables(dynamo, aws.tablePrefix);
-    const store = new TopicStore(dynamo, aws.tablePrefix);
-    const metadata = new MetadataCache(store);
-    await metadata.start();
-    const groups = new GroupCoordinator(new GroupStore(dynamo, aws.tablePrefix), {
-      partitionExists: (topic, partition) => {
-        const record = metadata.topic(topic);
-        return record !== undefined && partition >= 0 && partition < record.partitionCount;
-      },
-      logger: log.child({ component: 'groups' }),
-      config: config.groups,
-    });
-
-    const logs = await LogManager.open(config.dataDir, {
-      defaults: { flush: config.flush },
-      maxOpenFiles: config.maxOpenFiles,
-      logger: log,
-      configFor: ({ topic }) => {
-        const record = metadata.topic(topic);
-        if (!record) return undefined;
-        const topicConfig = resolveTopicConfig(record.config);
-        return { segmentBytes: topicConfig['segment.bytes'], segmentMs: topicConfig['segment.ms'] };
-      },
-    });
-    const replicas = new ReplicaManager(logs, metadata, log);
-    const admin = new TopicAdmin(
-      store,
-      metadata,
-      {
-        numPartitions: config.defaultPartitions,
-        replicationFactor: config.defaultReplicationFactor,
-        liveBrokers: () => 1,
-      },
-      (topic) => replicas.deleteTopic(topic.name, topic.partitionCount),
-    );
 
     const metrics = new BrokerMetrics();
     const handlers: ApiHandler[] = [];
     const router = new RequestRouter(handlers, log, metrics);
-    // The listener must be bound before Metadata can advertise its port.
+    // The listener is bound first: the lease advertises its port. Until handlers are registered,
+    // requests get UNSUPPORTED_VERSION, which clients treat as "not ready".
     const server = new KafkaServer(
       router,
       {
@@ -114,50 +108,131 @@ export class Broker {
       rack: config.rack,
       clusterId: config.clusterId,
     };
+
+    const membership = await startClusterMembership({
+      config,
+      identity,
+      dynamo,
+      tablePrefix: aws.tablePrefix,
+      logger: log,
+    });
+    const { metadata, controller, stores } = membership;
+    const logs = await LogManager.open(config.dataDir, {
+      defaults: { flush: config.flush },
+      maxOpenFiles: config.maxOpenFiles,
+      logger: log,
+      configFor: ({ topic }) => {
+        const record = metadata.topic(topic);
+        if (!record) return undefined;
+        const topicConfig = resolveTopicConfig(record.config);
+        return { segmentBytes: topicConfig['segment.bytes'], segmentMs: topicConfig['segment.ms'] };
+      },
+    });
+    const replicas = new ReplicaManager(logs, metadata, {
+      localBrokerId: config.nodeId,
+      brokerEpoch: () => membership.brokerEpoch(),
+      leaseValid: () => membership.leaseValid(),
+      writeIsr: (next, expected) => membership.writeIsr(next, expected),
+      replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
+      logger: log.child({ component: 'replicas' }),
+    });
+    const fetchers = new ReplicaFetcherManager({
+      localBrokerId: config.nodeId,
+      endpointOf: (id) => metadata.broker(id)?.endpoint,
+      logger: log,
+    });
+    replicas.start(fetchers);
+    const hwCheckpoints = setInterval(() => void replicas.checkpointHighWatermarks(), 5000);
+
+    // A broker whose lease lapsed coordinates nothing: it leaves itself out of the live set.
+    const locator = locatorFromLiveBrokers(
+      config.nodeId,
+      () =>
+        metadata
+          .liveBrokers()
+          .filter((b) => b.brokerId !== config.nodeId || membership.leaseValid())
+          .map((b) => ({ nodeId: b.brokerId, host: b.endpoint.host, port: b.endpoint.port })),
+      (listener) => metadata.onChange(listener),
+    );
+    const groups = new GroupCoordinator(new GroupStore(dynamo, aws.tablePrefix), {
+      partitionExists: (topic, partition) => {
+        const record = metadata.topic(topic);
+        return record !== undefined && partition >= 0 && partition < record.partitionCount;
+      },
+      logger: log.child({ component: 'groups' }),
+      config: config.groups,
+      locator,
+    });
+    const admin = new TopicAdmin(stores.topics, metadata, {
+      numPartitions: config.defaultPartitions,
+      replicationFactor: config.defaultReplicationFactor,
+      liveBrokers: () => metadata.liveBrokers().length,
+      announce: async () => {
+        await stores.version.bump();
+      },
+    });
+
     handlers.push(
       apiVersionsHandler(() => router.supportedApis()),
       metadataHandler(identity, metadata),
       produceHandler(replicas, log),
       fetchHandler(replicas, metadata, log),
       listOffsetsHandler(replicas, log),
+      offsetForLeaderEpochHandler(replicas, log),
+      initProducerIdHandler(membership.producerIds, log),
       createTopicsHandler(admin),
       deleteTopicsHandler(admin, metadata),
       createPartitionsHandler(admin),
       describeConfigsHandler(metadata),
-      describeClusterHandler(identity),
-      ...groupHandlers(groups, identity),
+      describeClusterHandler(identity, metadata),
+      ...groupHandlers(groups, locator),
     );
     router.register(handlers);
-    metrics.observe({ connections: () => server.connectionCount, groups: () => groups.groupCountsByState() });
+    metrics.observe({
+      connections: () => server.connectionCount,
+      groups: () => groups.groupCountsByState(),
+    });
     const metricsPort =
       config.metricsPort === null ? null : await metrics.listen(config.metricsPort, config.host);
     log.info({ host: identity.host, port, metricsPort, dataDir: config.dataDir }, 'broker started');
-    return new Broker(
+    return new Broker({
       config,
       identity,
       metricsPort,
       port,
-      log,
+      logger: log,
       server,
       metrics,
+      membership,
       metadata,
+      controller,
+      locator,
       groups,
+      replicas,
+      fetchers,
       logs,
       dynamo,
-    );
+      hwCheckpoints,
+    });
   }
 
-  /** Graceful shutdown: stop accepting, drain in-flight requests, close logs cleanly. */
+  /** Graceful shutdown: stop accepting, drain in-flight requests, hand over leadership, close logs. */
   async stop(): Promise<void> {
-    this.logger.info('broker stopping');
+    const p = this.parts;
+    p.logger.info('broker stopping');
+    await p.controller.stop();
     // Pending joins and syncs can wait a whole rebalance timeout; answer them first so the
     // listener's drain completes promptly.
-    await this.groups.close();
-    await this.server.close();
-    this.metadata.stop();
-    await this.metrics.close();
-    await this.logs.close();
-    this.dynamo.destroy();
-    this.logger.info('broker stopped');
+    await p.groups.close();
+    p.locator.close();
+    await p.server.close();
+    clearInterval(p.hwCheckpoints);
+    await p.fetchers.close();
+    await p.replicas.close();
+    await p.membership.stop();
+    await p.metrics.close();
+    await p.logs.close();
+    p.dynamo.destroy();
+    p.logger.info('broker stopped');
   }
 }

@@ -38,6 +38,16 @@ async function main(): Promise<void> {
       clusterId: values['cluster-id'],
       aws: values['table-prefix'] ? { tablePrefix: values['table-prefix'] } : {},
       logLevel: values['log-level'],
+      replicaLagTimeMaxMs: Number(process.env.SPOOL_REPLICA_LAG_TIME_MAX_MS ?? 10_000),
+      ...(process.env.SPOOL_DEFAULT_REPLICATION_FACTOR
+        ? { defaultReplicationFactor: Number(process.env.SPOOL_DEFAULT_REPLICATION_FACTOR) }
+        : {}),
+      ...(process.env.SPOOL_RACK ? { rack: process.env.SPOOL_RACK } : {}),
+      lease: {
+        leaseMs: Number(process.env.SPOOL_LEASE_MS ?? 3000),
+        renewIntervalMs: Number(process.env.SPOOL_LEASE_RENEW_MS ?? 500),
+        clockSkewMarginMs: Number(process.env.SPOOL_CLOCK_SKEW_MARGIN_MS ?? 500),
+      },
       groups: {
         initialRebalanceDelayMs: Number(process.env.SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS ?? 3000),
         minSessionTimeoutMs: Number(process.env.SPOOL_GROUP_MIN_SESSION_TIMEOUT_MS ?? 6000),

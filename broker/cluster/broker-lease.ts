@@ -35,9 +35,12 @@ import { tableName } from './tables.js';
  * own clock. It relies only on clocks not drifting apart by a margin within one lease period and
  * on rates being roughly equal, not on synchronised absolute time.
  *
- * Defaults: leaseMs 6000, renewIntervalMs 2000 (two renewals may fail before the holder fences
- * itself), clockSkewMarginMs 1000 (a host with NTP is typically within a few ms; 1 s tolerates a
- * badly synchronised one). Failover therefore takes at most leaseMs + margin = 7 s after a crash.
+ * Defaults: leaseMs 3000, renewIntervalMs 500 (four renewals in a row may fail before the holder
+ * fences itself), clockSkewMarginMs 500 (an NTP-synchronised host is typically within a few ms; half a
+ * second tolerates a badly synchronised one and timer lateness). A crashed holder's key can be
+ * taken over at most leaseMs + margin = 3.5 s after its last renewal, which bounds failover
+ * detection; the controller adds one reconcile interval on top. A process paused (GC, SIGSTOP) for
+ * longer than leaseMs - margin = 2.5 s fences itself when it resumes.
  *
  * ## Epochs
  *
@@ -46,8 +49,9 @@ import { tableName } from './tables.js';
  * (expiresAt = 0, incarnation unchanged) that the next incarnation takes over immediately.
  */
 
-export const DEFAULT_LEASE_MS = 6000;
-export const DEFAULT_CLOCK_SKEW_MARGIN_MS = 1000;
+export const DEFAULT_LEASE_MS = 3000;
+export const DEFAULT_RENEW_INTERVAL_MS = 500;
+export const DEFAULT_CLOCK_SKEW_MARGIN_MS = 500;
 
 const SORT_KEY = 'lease';
 const BROKER_PREFIX = 'broker#';
@@ -70,6 +74,8 @@ export interface BrokerLeaseRecord extends LeaseHolder {
   brokerId: number;
   endpoint: BrokerEndpoint;
   rack: string | null;
+  /** Holder-clock time this incarnation first acquired the lease. */
+  acquiredAt: number;
 }
 
 /** The key is held by a live lease of another incarnation. */
@@ -119,11 +125,11 @@ export class LeaseLostError extends Error {
 }
 
 export interface LeaseTimingOptions {
-  /** Nominal lease length. Default 6000. */
+  /** Nominal lease length. Default 3000. */
   leaseMs?: number;
-  /** Background renewal period. Default leaseMs / 3. */
+  /** Background renewal period. Default leaseMs / 6. */
   renewIntervalMs?: number;
-  /** Tolerated clock difference between hosts. Default 1000. Must be < leaseMs / 2. */
+  /** Tolerated clock difference between hosts. Default 500. Must be < leaseMs / 2. */
   clockSkewMarginMs?: number;
   /** Local clock in ms; injectable so tests can simulate skew and slow requests. Default Date.now. */
   now?: () => number;
@@ -180,7 +186,8 @@ export class Lease {
     this.table = tableName(tablePrefix, 'cluster');
     this.incarnation = options.incarnation ?? newIncarnation();
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    this.renewIntervalMs = options.renewIntervalMs ?? Math.floor(this.leaseMs / 3);
+    this.renewIntervalMs =
+      options.renewIntervalMs ?? Math.floor((this.leaseMs * DEFAULT_RENEW_INTERVAL_MS) / DEFAULT_LEASE_MS);
     this.clockSkewMarginMs = options.clockSkewMarginMs ?? DEFAULT_CLOCK_SKEW_MARGIN_MS;
     this.now = options.now ?? Date.now;
     this.logger = (options.logger ?? silentLogger()).child({ lease: key, incarnation: this.incarnation });
@@ -482,14 +489,22 @@ export async function listLiveBrokers(
   tablePrefix: string,
   now: number = Date.now(),
 ): Promise<BrokerLeaseRecord[]> {
+  return (await listBrokerRegistrations(client, tablePrefix)).filter((broker) => broker.expiresAt > now);
+}
+
+/** Every broker registration, live, expired or released, ordered by id (the controller's view). */
+export async function listBrokerRegistrations(
+  client: DynamoDBDocumentClient,
+  tablePrefix: string,
+): Promise<BrokerLeaseRecord[]> {
   const brokers: BrokerLeaseRecord[] = [];
   for await (const page of paginateScan(
     { client },
     {
       TableName: tableName(tablePrefix, 'cluster'),
       ConsistentRead: true,
-      FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND expiresAt > :now',
-      ExpressionAttributeValues: { ':prefix': BROKER_PREFIX, ':sk': SORT_KEY, ':now': now },
+      FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk',
+      ExpressionAttributeValues: { ':prefix': BROKER_PREFIX, ':sk': SORT_KEY },
     },
   )) {
     for (const item of page.Items ?? []) {
@@ -498,6 +513,7 @@ export async function listLiveBrokers(
         brokerId: item.brokerId as number,
         endpoint: item.endpoint as BrokerEndpoint,
         rack: (item.rack as string | null | undefined) ?? null,
+        acquiredAt: (item.acquiredAt as number | undefined) ?? 0,
       });
     }
   }

@@ -15,11 +15,18 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export const TABLE_SUFFIXES = {
   /** Topics: pk = topic name, sk = "topic". */
   topics: 'topics',
+  /**
+   * Partition state, one item per partition: pk = topic name, sk = "p#<index, 6 digits>". Written by
+   * the controller (placement, elections) and by partition leaders (ISR changes). See
+   * partition-state-store.ts.
+   */
+  partitions: 'partitions',
   /** Consumer groups: pk = group id, sk = "group" for group state or "offset#<topic>#<partition>". */
   groups: 'groups',
   /**
-   * Cluster coordination leases: pk = "broker#<id>" (a broker's registration) or "controller", sk = "lease".
-   * See broker-lease.ts.
+   * Cluster coordination: leases with pk = "broker#<id>" (a broker's registration) or "controller" and
+   * sk = "lease" (broker-lease.ts); the metadata version item, pk = "metadata", sk = "version"
+   * (metadata-version.ts); and the producer-id allocator, pk = "producer-ids", sk = "block".
    */
   cluster: 'cluster',
 } as const;

@@ -38,21 +38,47 @@ export interface CreateTopicRequest {
 
 /**
  * Topic administration shared by the CreateTopics, DeleteTopics and CreatePartitions handlers:
- * validates requests as Kafka does, writes through the DynamoDB store, and updates the local
- * metadata cache so the change is visible to this broker at once.
+ * validates requests as Kafka does, writes through the DynamoDB store, updates the local metadata
+ * cache so the change is visible to this broker at once, and announces it to the cluster. The
+ * controller then places (or, after deletion, removes) the partitions.
  */
+export interface TopicAdminOptions {
+  numPartitions: number;
+  /** Default replication factor; undefined means min(3, live brokers). */
+  replicationFactor: number | undefined;
+  liveBrokers: () => number;
+  /** Tells every broker that metadata changed (bumps the metadata version). */
+  announce: () => Promise<void>;
+  /** How long create and add-partitions wait for the controller to elect leaders. Default 10 s. */
+  leaderWaitMs?: number;
+}
+
 export class TopicAdmin {
   constructor(
     private readonly store: TopicStore,
     private readonly metadata: MetadataCache,
-    private readonly defaults: {
-      numPartitions: number;
-      replicationFactor: number;
-      liveBrokers: () => number;
-    },
-    /** Removes a topic's local logs: after deletion, and before a re-created topic of the same name is used. */
-    private readonly removeLocalData: (topic: TopicRecord) => Promise<void>,
+    private readonly defaults: TopicAdminOptions,
   ) {}
+
+  /**
+   * Waits until the controller has placed every partition and elected its leader, so a client that
+   * produces right after CreateTopics finds leaders (Kafka's CreateTopics likewise answers once
+   * the controller has assigned them). Gives up quietly after leaderWaitMs: the topic exists, and
+   * clients retry LEADER_NOT_AVAILABLE.
+   */
+  private async waitForLeaders(topic: TopicRecord): Promise<void> {
+    const deadline = Date.now() + (this.defaults.leaderWaitMs ?? 10_000);
+    while (Date.now() < deadline) {
+      await this.metadata.refresh();
+      let ready = true;
+      for (let p = 0; p < topic.partitionCount && ready; p++) {
+        const state = this.metadata.partition(topic.name, p);
+        ready = state !== undefined && state.topicId === topic.topicId && state.leader >= 0;
+      }
+      if (ready) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   async create(request: CreateTopicRequest): Promise<TopicOutcome> {
     if (!LEGAL_TOPIC.test(request.name) || request.name === '.' || request.name === '..') {
@@ -66,7 +92,9 @@ export class TopicAdmin {
       );
     }
     const replication =
-      request.replicationFactor === -1 ? this.defaults.replicationFactor : request.replicationFactor;
+      request.replicationFactor !== -1
+        ? request.replicationFactor
+        : (this.defaults.replicationFactor ?? Math.max(1, Math.min(3, this.defaults.liveBrokers())));
     if (replication < 1 || replication > this.defaults.liveBrokers()) {
       return fail(
         ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -91,9 +119,9 @@ export class TopicAdmin {
         replicationFactor: replication,
         config: request.configs,
       });
-      // A topic of the same name may have existed before; its local data must not resurface.
-      await this.removeLocalData(topic);
       this.metadata.put(topic);
+      await this.defaults.announce();
+      await this.waitForLeaders(topic);
       return ok(topic);
     } catch (error) {
       if (error instanceof TopicExistsError) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, error.message);
@@ -104,8 +132,9 @@ export class TopicAdmin {
   async delete(name: string): Promise<TopicOutcome> {
     try {
       const topic = await this.store.delete(name);
+      // Every replica's broker deletes its local log when it sees the topic gone from metadata.
       this.metadata.remove(name);
-      await this.removeLocalData(topic);
+      await this.defaults.announce();
       return ok(topic);
     } catch (error) {
       if (error instanceof UnknownTopicError)
@@ -138,6 +167,8 @@ export class TopicAdmin {
           config: current.config,
         });
         this.metadata.put(topic);
+        await this.defaults.announce();
+        await this.waitForLeaders(topic);
         return ok(topic);
       } catch (error) {
         // Another admin changed the topic between our read and our write: read again and re-check.

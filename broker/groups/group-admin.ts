@@ -33,8 +33,9 @@ export class GroupAdmin {
   }
 
   /**
-   * Every group: all stored groups (offsets-only groups count, as Empty), with the cached state
-   * of loaded groups, which may be ahead of storage (e.g. PreparingRebalance is never stored).
+   * Every group this broker coordinates (as in Kafka, admin clients ask every broker and merge):
+   * all stored groups (offsets-only groups count, as Empty), with the cached state of loaded
+   * groups, which may be ahead of storage (e.g. PreparingRebalance is never stored).
    */
   async listGroups(): Promise<{ errorCode: number; groups: ListedGroup[] }> {
     if (this.registry.isClosed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
@@ -46,10 +47,12 @@ export class GroupAdmin {
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
     }
     const groups = new Map<string, ListedGroup>();
+    const owns = this.registry.owns;
     for (const g of stored) {
-      if (!this.registry.isKnownVacant(g.groupId)) groups.set(g.groupId, g);
+      if (owns(g.groupId) && !this.registry.isKnownVacant(g.groupId)) groups.set(g.groupId, g);
     }
     for (const g of this.registry.cached()) {
+      if (!owns(g.groupId)) continue;
       groups.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state });
     }
     return {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { type Logger, silentLogger } from '../common/logger.js';
 import { type ConsumerGroup, type GroupSummary, IllegalGroupStateError } from './consumer-group.js';
+import type { CoordinatorLocator } from './coordinator-locator.js';
 import { GroupAdmin, type ListedGroup } from './group-admin.js';
 import { GroupMember, type JoinOutcome, joinError, type SyncOutcome, syncError } from './group-member.js';
 import { CoordinatorError, GroupRegistry, type GroupSlot } from './group-registry.js';
@@ -38,6 +39,12 @@ export interface GroupCoordinatorOptions {
   config?: Partial<GroupCoordinatorConfig>;
   logger?: Logger;
   now?: () => number;
+  /**
+   * Which groups this broker coordinates. Without one, it coordinates every group (a single
+   * broker). Pass the same locator FindCoordinator answers from, so clients are sent exactly where
+   * groups are served.
+   */
+  locator?: CoordinatorLocator;
 }
 
 export interface JoinGroupParams {
@@ -87,10 +94,14 @@ type Parked<T> = { outcome: Promise<T> };
 const ready = <T>(value: T): Parked<T> => ({ outcome: Promise.resolve(value) });
 
 /**
- * The classic (pre-KIP-848) consumer group coordinator for every group, persisted in DynamoDB.
- * Follows Kafka's GroupCoordinator: JoinGroup/SyncGroup rebalances with a leader-computed
- * assignment, heartbeats and session expiry, static membership (KIP-345), offsets fenced by
- * generation, and the admin APIs. All work on one group is serialized by the registry.
+ * The classic (pre-KIP-848) consumer group coordinator, persisted in DynamoDB. Follows Kafka's
+ * GroupCoordinator: JoinGroup/SyncGroup rebalances with a leader-computed assignment, heartbeats
+ * and session expiry, static membership (KIP-345), offsets fenced by generation, and the admin
+ * APIs. All work on one group is serialized by the registry.
+ *
+ * In a cluster each broker coordinates the groups its locator assigns it: requests for other
+ * groups get NOT_COORDINATOR (clients then re-run FindCoordinator), a group whose ownership moves
+ * away is unloaded, and a group gained is read from DynamoDB on first access. See GroupRegistry.
  */
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
@@ -100,17 +111,21 @@ export class GroupCoordinator {
   private readonly rebalancer: Rebalancer;
   private readonly offsets: OffsetManager;
   private readonly admin: GroupAdmin;
+  private readonly unsubscribeLocator: () => void;
 
   constructor(store: GroupStore, options: GroupCoordinatorOptions) {
     this.config = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...options.config };
     this.logger = options.logger ?? silentLogger();
     this.now = options.now ?? Date.now;
+    const locator = options.locator;
     this.registry = new GroupRegistry(
       store,
       this.logger,
       (slot, group) => this.rebalancer.resume(slot, group),
       this.now,
+      locator ? (groupId) => locator.coordinatorFor(groupId)?.nodeId === locator.localNodeId : () => true,
     );
+    this.unsubscribeLocator = locator?.onChange(() => this.registry.ownershipChanged()) ?? (() => {});
     this.rebalancer = new Rebalancer(
       this.registry,
       this.config.initialRebalanceDelayMs,
@@ -127,7 +142,6 @@ export class GroupCoordinator {
     this.admin = new GroupAdmin(this.registry, this.logger, (error) => this.errorCodeFor(error));
   }
 
-  /** Cancels every timer and answers parked joins and syncs with COORDINATOR_NOT_AVAILABLE. */
   /** Groups loaded on this coordinator, by state (for metrics). */
   groupCountsByState(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -135,7 +149,9 @@ export class GroupCoordinator {
     return counts;
   }
 
+  /** Cancels every timer and answers parked joins and syncs with COORDINATOR_NOT_AVAILABLE. */
   close(): Promise<void> {
+    this.unsubscribeLocator();
     return this.registry.close();
   }
 

@@ -31,13 +31,30 @@ export interface GroupSlot {
   readonly timers: GroupTimers;
   /** Operations queued or running; the slot is forgotten when idle and its group vacant. */
   users: number;
+  /**
+   * Ownership of the group left this broker since `group` was loaded (or while it was loading):
+   * another coordinator may have changed the stored group, so the cached copy must be dropped
+   * before the next use, even if ownership has come back since.
+   */
+  stale: boolean;
 }
+
+/** Whether this broker coordinates a group right now. */
+export type OwnsGroup = (groupId: string) => boolean;
 
 /**
  * The coordinator's cache of groups. Groups are loaded lazily from DynamoDB on first access and
  * every operation on a group is serialized through the group's queue, so group state needs no
  * other locking. Storage is the truth: a failed write unloads the group (answering whatever it
  * had parked) and the next access reloads it.
+ *
+ * Only groups this broker coordinates (`owns`) are served: every operation and timer re-checks
+ * ownership inside the group's queue, and answers NOT_COORDINATOR for a group owned elsewhere.
+ * When ownership moves (`ownershipChanged`), groups that moved away are marked stale at once and
+ * unloaded through their queue (after any operation already running), so a group that comes back
+ * is always re-read from DynamoDB. Two brokers may still briefly both believe they own a group
+ * (their views of the live brokers differ); the store's version and generation fencing makes the
+ * later writer fail with NOT_COORDINATOR rather than clobber the other's state.
  */
 export class GroupRegistry {
   private readonly slots = new Map<string, GroupSlot>();
@@ -49,20 +66,24 @@ export class GroupRegistry {
     /** Called for a group just loaded from storage, to restart its timers. */
     private readonly onLoad: (slot: GroupSlot, group: ConsumerGroup) => void,
     private readonly now: () => number,
+    readonly owns: OwnsGroup = () => true,
   ) {}
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Groups currently cached (and not vacant), for ListGroups. */
+  /** Groups currently cached (and not vacant), for ListGroups. Stale copies are left out. */
   cached(): ConsumerGroup[] {
-    return [...this.slots.values()].flatMap((s) => (s.group && !s.group.isVacant ? [s.group] : []));
+    return [...this.slots.values()].flatMap((s) =>
+      s.group && !s.group.isVacant && !s.stale ? [s.group] : [],
+    );
   }
 
   /** Whether `groupId` is cached and known not to exist (deleted since storage was scanned). */
   isKnownVacant(groupId: string): boolean {
-    return this.slots.get(groupId)?.group?.isVacant === true;
+    const slot = this.slots.get(groupId);
+    return slot?.group?.isVacant === true && !slot.stale;
   }
 
   /**
@@ -72,8 +93,17 @@ export class GroupRegistry {
   async run<T>(groupId: string, op: (slot: GroupSlot, group: ConsumerGroup) => Promise<T> | T): Promise<T> {
     if (this.closed) throw notAvailable();
     let slot = this.slots.get(groupId);
+    // Fast path: no need to queue behind a group's operations only to be turned away.
+    if (!slot && !this.owns(groupId)) throw notCoordinator(groupId);
     if (!slot) {
-      slot = { groupId, queue: new SerialQueue(), group: undefined, timers: new GroupTimers(), users: 0 };
+      slot = {
+        groupId,
+        queue: new SerialQueue(),
+        group: undefined,
+        timers: new GroupTimers(),
+        users: 0,
+        stale: false,
+      };
       this.slots.set(groupId, slot);
     }
     const current = slot;
@@ -81,6 +111,8 @@ export class GroupRegistry {
     try {
       return await current.queue.run(async () => {
         if (this.closed) throw notAvailable();
+        // Ownership may have moved while this request waited in the queue.
+        if (!this.reconcileOwnership(current)) throw notCoordinator(groupId);
         const group = await this.load(current);
         try {
           return await op(current, group);
@@ -112,6 +144,8 @@ export class GroupRegistry {
       slot.queue
         .run(async () => {
           if (this.closed || slot.group !== group) return;
+          // A group this broker no longer coordinates is unloaded instead (its timers with it).
+          if (!this.reconcileOwnership(slot) || slot.group !== group) return;
           try {
             await work();
           } catch (error) {
@@ -151,6 +185,30 @@ export class GroupRegistry {
   }
 
   /**
+   * The live brokers changed, so groups may have moved. Every cached group this broker no longer
+   * coordinates is marked stale now (so no later operation can use it, even if ownership returns
+   * before the unload runs) and unloaded through its queue once operations already queued are
+   * done: timers cancelled, parked JoinGroup/SyncGroup answered with NOT_COORDINATOR. Groups
+   * gained need nothing: they load from DynamoDB on first access.
+   */
+  ownershipChanged(): void {
+    if (this.closed) return;
+    for (const slot of this.slots.values()) {
+      if (this.owns(slot.groupId)) continue;
+      slot.stale = true;
+      slot.users++;
+      slot.queue
+        .run(async () => {
+          if (!this.closed) this.reconcileOwnership(slot);
+        })
+        .finally(() => {
+          slot.users--;
+          this.maybeForget(slot);
+        });
+    }
+  }
+
+  /**
    * Stops the registry: cancels every timer and answers every parked JoinGroup/SyncGroup with
    * COORDINATOR_NOT_AVAILABLE once in-flight operations have finished. Later requests get the same.
    */
@@ -165,6 +223,25 @@ export class GroupRegistry {
       ),
     );
     this.slots.clear();
+  }
+
+  /**
+   * Runs inside the slot's queue. Drops the cached group if it is stale or owned elsewhere (see
+   * `ownershipChanged`) and returns whether this broker coordinates the group now.
+   */
+  private reconcileOwnership(slot: GroupSlot): boolean {
+    const owned = this.owns(slot.groupId);
+    if (slot.stale || !owned) {
+      slot.stale = false;
+      const group = slot.group;
+      if (group) {
+        this.logger.info({ group: slot.groupId, owned }, 'group coordination moved; unloading');
+        group.failAllWaiters(ErrorCode.NOT_COORDINATOR);
+        slot.timers.clearAll();
+        slot.group = undefined;
+      }
+    }
+    return owned;
   }
 
   private async load(slot: GroupSlot): Promise<ConsumerGroup> {
@@ -200,6 +277,10 @@ export class GroupRegistry {
     slot.timers.clearAll();
     this.slots.delete(slot.groupId);
   }
+}
+
+function notCoordinator(groupId: string): CoordinatorError {
+  return new CoordinatorError(ErrorCode.NOT_COORDINATOR, `group ${groupId} is coordinated by another broker`);
 }
 
 function notAvailable(): CoordinatorError {

@@ -41,3 +41,96 @@ export class MessageTooLargeError extends PartitionError {
     );
   }
 }
+
+/** The request's leader epoch is older than this replica's: the client has stale metadata. */
+export class FencedLeaderEpochError extends PartitionError {
+  override name = 'FencedLeaderEpochError';
+  constructor(
+    topic: string,
+    partition: number,
+    readonly requestEpoch: number,
+    readonly currentEpoch: number,
+  ) {
+    super(
+      `leader epoch ${requestEpoch} of ${topic}-${partition} is fenced by epoch ${currentEpoch}`,
+      topic,
+      partition,
+    );
+  }
+}
+
+/** The request's leader epoch is newer than this replica knows: this broker's metadata lags. */
+export class UnknownLeaderEpochError extends PartitionError {
+  override name = 'UnknownLeaderEpochError';
+  constructor(
+    topic: string,
+    partition: number,
+    readonly requestEpoch: number,
+    readonly currentEpoch: number,
+  ) {
+    super(
+      `leader epoch ${requestEpoch} of ${topic}-${partition} is newer than ${currentEpoch}`,
+      topic,
+      partition,
+    );
+  }
+}
+
+/** The partition has no leader right now (it is offline, or being placed). */
+export class LeaderNotAvailableError extends PartitionError {
+  override name = 'LeaderNotAvailableError';
+  constructor(topic: string, partition: number) {
+    super(`${topic}-${partition} has no available leader`, topic, partition);
+  }
+}
+
+/** acks=all was requested but the ISR is smaller than min.insync.replicas: nothing was written. */
+export class NotEnoughReplicasError extends PartitionError {
+  override name = 'NotEnoughReplicasError';
+  constructor(
+    topic: string,
+    partition: number,
+    readonly isrSize: number,
+    readonly minInsyncReplicas: number,
+  ) {
+    super(
+      `${topic}-${partition} has ${isrSize} in-sync replicas, below min.insync.replicas ${minInsyncReplicas}`,
+      topic,
+      partition,
+    );
+  }
+}
+
+/** The write was appended and replicated to the ISR, but the ISR had shrunk below min.insync.replicas. */
+export class NotEnoughReplicasAfterAppendError extends PartitionError {
+  override name = 'NotEnoughReplicasAfterAppendError';
+  constructor(
+    topic: string,
+    partition: number,
+    readonly isrSize: number,
+    readonly minInsyncReplicas: number,
+  ) {
+    super(
+      `${topic}-${partition} shrank to ${isrSize} in-sync replicas, below min.insync.replicas ${minInsyncReplicas}, after the append`,
+      topic,
+      partition,
+    );
+  }
+}
+
+/** acks=all did not complete within the request's timeout. */
+export class ReplicationTimeoutError extends PartitionError {
+  override name = 'ReplicationTimeoutError';
+  constructor(
+    topic: string,
+    partition: number,
+    readonly offset: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `${topic}-${partition}: offset ${offset} was not replicated within ${timeoutMs} ms`,
+      topic,
+      partition,
+    );
+  }
+}

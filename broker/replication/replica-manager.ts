@@ -1,17 +1,39 @@
+import { join } from 'node:path';
 import { scanRecordBatches } from '../../protocol/record-batch/header.js';
 import type { MetadataCache } from '../cluster/metadata-cache.js';
+import type { PartitionState } from '../cluster/partition-state-store.js';
 import { resolveTopicConfig, type TopicConfig } from '../cluster/topic-config.js';
 import type { TopicRecord } from '../cluster/topic-store.js';
 import type { Logger } from '../common/logger.js';
+import { SerialQueue } from '../common/serial-queue.js';
 import { FetchWaiters, partitionKey } from '../server/fetch-waiters.js';
+import {
+  readFileIfExists,
+  readOffsetCheckpoint,
+  writeFileAtomically,
+  writeOffsetCheckpoint,
+} from '../storage/checkpoint-file.js';
 import type { LogManager } from '../storage/log-manager.js';
-import type { PartitionLog } from '../storage/partition-log.js';
-import { MessageTooLargeError, UnknownTopicOrPartitionError } from './errors.js';
+import {
+  LeaderNotAvailableError,
+  MessageTooLargeError,
+  NotLeaderError,
+  UnknownTopicOrPartitionError,
+} from './errors.js';
+import { Partition } from './partition.js';
+import { ProducerStateManager } from './producer-state.js';
+import type { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 
-export interface AppendOutcome {
-  baseOffset: number;
-  logAppendTime: number;
-  logStartOffset: number;
+export const HIGH_WATERMARK_FILE = 'high-watermark-checkpoint';
+const PARTITION_METADATA_FILE = 'partition.metadata';
+
+export interface ReplicaManagerOptions {
+  localBrokerId: number;
+  brokerEpoch(): number;
+  leaseValid(): boolean;
+  writeIsr(next: PartitionState, expectedVersion: number): Promise<void>;
+  replicaLagTimeMaxMs: number;
+  logger: Logger;
 }
 
 export interface ReadOutcome {
@@ -21,22 +43,134 @@ export interface ReadOutcome {
 }
 
 /**
- * Owns the partitions this broker serves: finds (or creates) their logs, appends produced
- * batches, serves reads bounded by the high watermark, and wakes long-polling fetches.
- *
- * Single-broker mode: this broker leads every partition, the ISR is just itself, so the high
- * watermark equals the log end offset and acks=all is satisfied by the leader's append alone.
- * The replication layer (next issue) replaces that with ISR tracking.
+ * The partitions this broker hosts, and the bridge between them and the rest of the broker:
+ * - follows metadata: creates local replicas for partitions assigned here, makes each leader or
+ *   follower as the partition state says, hands followers to the fetchers, and deletes replicas of
+ *   deleted topics;
+ * - serves produce, fetch and list-offsets for partitions it leads (consumers read below the
+ *   high watermark; followers read up to the log end offset);
+ * - checkpoints high watermarks and runs ISR maintenance.
  */
 export class ReplicaManager {
   readonly waiters = new FetchWaiters();
-  private readonly leaderEpoch = 0;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly opening = new Map<string, Promise<Partition>>();
+  private readonly changes = new SerialQueue();
+  private fetchers: ReplicaFetcherManager | undefined;
+  private maintenance: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly logs: LogManager,
     private readonly metadata: MetadataCache,
-    private readonly logger: Logger,
+    private readonly options: ReplicaManagerOptions,
   ) {}
+
+  /** Starts following metadata and periodic maintenance. */
+  start(fetchers: ReplicaFetcherManager): void {
+    this.fetchers = fetchers;
+    this.metadata.onChange(() => void this.onMetadataChange());
+    void this.onMetadataChange();
+    const interval = Math.max(100, Math.floor(this.options.replicaLagTimeMaxMs / 4));
+    this.maintenance = setInterval(() => {
+      const now = Date.now();
+      for (const partition of this.partitions.values()) partition.maybeShrinkIsr(now);
+    }, interval);
+  }
+
+  /** Re-applies metadata to every local replica. Serialized: transitions never interleave. */
+  onMetadataChange(): Promise<void> {
+    return this.changes.run(async () => {
+      if (this.closed) return;
+      const me = this.options.localBrokerId;
+      const wanted = new Set<string>();
+      for (const state of this.metadata.allPartitions()) {
+        if (!state.replicas.includes(me)) continue;
+        const key = partitionKey(state.topic, state.partition);
+        wanted.add(key);
+        try {
+          const partition = await this.partitionFor(state);
+          const role = await partition.applyState(state);
+          if (role === 'follower') this.fetchers?.follow(partition, state);
+          else this.fetchers?.unfollow(partition);
+        } catch (error) {
+          this.options.logger.error(
+            { err: error, topic: state.topic, partition: state.partition },
+            'applying partition state failed',
+          );
+        }
+      }
+      for (const [key, partition] of this.partitions) {
+        if (wanted.has(key)) continue;
+        // Still in metadata under a newer state that no longer lists us, or its topic is gone.
+        const topic = this.metadata.topic(partition.topic);
+        this.fetchers?.unfollow(partition);
+        partition.close();
+        this.partitions.delete(key);
+        if (!topic || topic.topicId !== partition.state?.topicId) {
+          await this.logs.delete({ topic: partition.topic, partition: partition.index });
+        }
+      }
+    });
+  }
+
+  private partitionFor(state: PartitionState): Promise<Partition> {
+    const key = partitionKey(state.topic, state.partition);
+    const existing = this.partitions.get(key);
+    if (existing && existing.state?.topicId === state.topicId) return Promise.resolve(existing);
+    let pending = this.opening.get(key);
+    if (!pending) {
+      pending = this.openPartition(state).finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async openPartition(state: PartitionState): Promise<Partition> {
+    const key = partitionKey(state.topic, state.partition);
+    const old = this.partitions.get(key);
+    if (old) {
+      // Same name, different topic id: the topic was deleted and re-created.
+      this.fetchers?.unfollow(old);
+      old.close();
+      this.partitions.delete(key);
+    }
+    const tp = { topic: state.topic, partition: state.partition };
+    let log = await this.logs.getOrCreate(tp);
+    const marker = `topic_id: ${state.topicId}\n`;
+    const stored = await readFileIfExists(join(log.dir, PARTITION_METADATA_FILE));
+    if (stored !== null && stored !== marker) {
+      this.options.logger.warn(
+        { topic: state.topic, partition: state.partition },
+        'discarding log of an older topic with this name',
+      );
+      await this.logs.delete(tp);
+      log = await this.logs.getOrCreate(tp);
+    }
+    if (stored !== marker) await writeFileAtomically(join(log.dir, PARTITION_METADATA_FILE), marker);
+    const producers = await ProducerStateManager.open(log.dir);
+    await producers.rebuild(log);
+    const hw = (await readOffsetCheckpoint(join(log.dir, HIGH_WATERMARK_FILE))) ?? 0;
+    const partition = new Partition(
+      state.topic,
+      state.partition,
+      log,
+      producers,
+      {
+        localBrokerId: this.options.localBrokerId,
+        brokerEpoch: this.options.brokerEpoch,
+        leaseValid: this.options.leaseValid,
+        writeIsr: this.options.writeIsr,
+        replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs,
+        waiters: this.waiters,
+        waiterKey: key,
+        logger: this.options.logger,
+      },
+      hw,
+    );
+    this.partitions.set(key, partition);
+    return partition;
+  }
 
   private topicOrThrow(topic: string, partition: number): TopicRecord {
     const record = this.metadata.topic(topic);
@@ -50,23 +184,31 @@ export class ReplicaManager {
     return resolveTopicConfig(topic.config);
   }
 
-  private async logOf(topic: TopicRecord, partition: number): Promise<PartitionLog> {
-    const log =
-      (await this.logs.get({ topic: topic.name, partition })) ??
-      (await this.logs.getOrCreate({ topic: topic.name, partition }));
-    // The topic may have been deleted (or re-created) while this request was in flight; never
-    // serve or create a log for a topic that is no longer the one the request named.
-    if (this.metadata.topic(topic.name)?.topicId !== topic.topicId) {
-      throw new UnknownTopicOrPartitionError(topic.name, partition);
-    }
-    return log;
+  /** The local replica, which must be this broker's to lead (or, for followers' reads, to serve). */
+  private leaderReplica(topic: string, partition: number): Partition {
+    this.topicOrThrow(topic, partition);
+    const local = this.partitions.get(partitionKey(topic, partition));
+    if (local?.isLeader()) return local;
+    const state = this.metadata.partition(topic, partition);
+    if (!state || state.leader < 0) throw new LeaderNotAvailableError(topic, partition);
+    throw new NotLeaderError(topic, partition);
+  }
+
+  /** Any local replica of the partition (for OffsetForLeaderEpoch and follower bookkeeping). */
+  localReplica(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(partitionKey(topic, partition));
   }
 
   /**
-   * Appends a produce request's batches to one partition. Every batch is validated (framing,
-   * magic, CRC-32C) and size-checked before anything is written; offsets are assigned by the log.
+   * Appends a produce request's batches to one partition this broker leads. Every batch is
+   * validated (framing, magic, CRC-32C) and size-checked before anything is written.
    */
-  async append(topicName: string, partition: number, records: Buffer | null): Promise<AppendOutcome> {
+  async append(
+    topicName: string,
+    partition: number,
+    records: Buffer | null,
+    options: { acks: number; timeoutMs: number; leaderEpoch?: number },
+  ) {
     const topic = this.topicOrThrow(topicName, partition);
     const config = this.configOf(topic);
     const batches = records ?? Buffer.alloc(0);
@@ -76,35 +218,47 @@ export class ReplicaManager {
         throw new MessageTooLargeError(topicName, partition, span.sizeInBytes, config['max.message.bytes']);
       }
     }
-    const log = await this.logOf(topic, partition);
-    const result = await log.appendAsLeader(batches, {
-      leaderEpoch: this.leaderEpoch,
-      logAppendTime: config['message.timestamp.type'] === 'LogAppendTime',
-      validated: true,
-    });
-    this.waiters.notify(partitionKey(topicName, partition));
+    const replica = this.leaderReplica(topicName, partition);
+    return replica.appendAsLeader(batches, { acks: options.acks, timeoutMs: options.timeoutMs, config });
+  }
+
+  /**
+   * Reads from `offset` as the leader. Consumers (replicaId < 0) never see past the high
+   * watermark; a follower's fetch offset is its log end offset, which the leader records first.
+   */
+  async read(
+    topicName: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+    options: { replicaId?: number; currentLeaderEpoch?: number } = {},
+  ): Promise<ReadOutcome> {
+    const replica = this.leaderReplica(topicName, partition);
+    replica.checkLeaderEpoch(options.currentLeaderEpoch ?? -1);
+    const replicaId = options.replicaId ?? -1;
+    if (replicaId >= 0) replica.onFollowerFetch(replicaId, offset);
+    const maxOffset = replicaId >= 0 ? replica.log.logEndOffset : replica.highWatermark;
+    const result = await replica.log.read(offset, maxBytes, { maxOffset });
     return {
-      baseOffset: result.firstOffset,
-      logAppendTime: result.logAppendTime,
-      logStartOffset: log.logStartOffset,
+      records: result.records,
+      highWatermark: replica.highWatermark,
+      logStartOffset: result.logStartOffset,
     };
   }
 
-  /** Reads from `offset`, never past the high watermark. */
-  async read(topicName: string, partition: number, offset: number, maxBytes: number): Promise<ReadOutcome> {
-    const topic = this.topicOrThrow(topicName, partition);
-    const log = await this.logOf(topic, partition);
-    const highWatermark = log.logEndOffset;
-    const result = await log.read(offset, maxBytes, { maxOffset: highWatermark });
-    return { records: result.records, highWatermark, logStartOffset: result.logStartOffset };
-  }
-
+  /** Log start and high watermark ("latest" for consumers) of a partition this broker leads. */
   async offsets(
     topicName: string,
     partition: number,
-  ): Promise<{ logStartOffset: number; logEndOffset: number }> {
-    const log = await this.logOf(this.topicOrThrow(topicName, partition), partition);
-    return { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset };
+    currentLeaderEpoch = -1,
+  ): Promise<{ logStartOffset: number; highWatermark: number; leaderEpoch: number }> {
+    const replica = this.leaderReplica(topicName, partition);
+    replica.checkLeaderEpoch(currentLeaderEpoch);
+    return {
+      logStartOffset: replica.log.logStartOffset,
+      highWatermark: replica.highWatermark,
+      leaderEpoch: replica.leaderEpoch,
+    };
   }
 
   async offsetForTimestamp(
@@ -112,15 +266,34 @@ export class ReplicaManager {
     partition: number,
     timestamp: number,
   ): Promise<{ offset: number; timestamp: number } | null> {
-    const log = await this.logOf(this.topicOrThrow(topicName, partition), partition);
-    return log.offsetForTimestamp(timestamp);
+    const replica = this.leaderReplica(topicName, partition);
+    const found = await replica.log.offsetForTimestamp(timestamp);
+    // Records above the high watermark are not visible to consumers yet.
+    return found && found.offset < replica.highWatermark ? found : null;
   }
 
-  /** Deletes the local logs of a deleted topic. */
-  async deleteTopic(name: string, partitionCount: number): Promise<void> {
-    for (let partition = 0; partition < partitionCount; partition++) {
-      if (this.logs.has({ topic: name, partition })) await this.logs.delete({ topic: name, partition });
+  /** Writes every replica's high watermark to its partition directory. */
+  async checkpointHighWatermarks(): Promise<void> {
+    for (const partition of this.partitions.values()) {
+      await writeOffsetCheckpoint(
+        join(partition.log.dir, HIGH_WATERMARK_FILE),
+        partition.highWatermark,
+      ).catch((error: unknown) =>
+        this.options.logger.warn({ err: error, topic: partition.topic }, 'HW checkpoint failed'),
+      );
     }
-    this.logger.info({ topic: name }, 'deleted topic logs');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.maintenance);
+    await this.changes.run(async () => undefined);
+    for (const partition of this.partitions.values()) partition.close();
+    await this.checkpointHighWatermarks();
+    for (const partition of this.partitions.values()) {
+      await partition.producers
+        .writeSnapshot(partition.log.dir, partition.log.logEndOffset)
+        .catch(() => undefined);
+    }
   }
 }

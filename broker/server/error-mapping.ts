@@ -4,9 +4,25 @@ import {
   UnsupportedCompressionError,
   UnsupportedMagicError,
 } from '../../protocol/errors.js';
+import { ProducerIdAllocationError } from '../cluster/producer-id-store.js';
 import { InvalidTopicConfigError } from '../cluster/topic-config.js';
 import { TopicExistsError, UnknownTopicError } from '../cluster/topic-store.js';
-import { MessageTooLargeError, NotLeaderError, UnknownTopicOrPartitionError } from '../replication/errors.js';
+import {
+  FencedLeaderEpochError,
+  LeaderNotAvailableError,
+  MessageTooLargeError,
+  NotEnoughReplicasAfterAppendError,
+  NotEnoughReplicasError,
+  NotLeaderError,
+  ReplicationTimeoutError,
+  UnknownLeaderEpochError,
+  UnknownTopicOrPartitionError,
+} from '../replication/errors.js';
+import {
+  InvalidProducerBatchError,
+  InvalidProducerEpochError,
+  OutOfOrderSequenceError,
+} from '../replication/producer-errors.js';
 import {
   CorruptSegmentError,
   InvalidBatchError,
@@ -23,6 +39,12 @@ export function errorCodeFor(error: unknown): number {
   if (error instanceof UnsupportedMagicError) return ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
   if (error instanceof UnsupportedCompressionError) return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
   if (error instanceof InvalidBatchError) return ErrorCode.INVALID_RECORD;
+  // Idempotent producers (replication/producer-state.ts); transactional batches land on INVALID_RECORD.
+  if (error instanceof InvalidProducerBatchError) return ErrorCode.INVALID_RECORD;
+  if (error instanceof OutOfOrderSequenceError) return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+  if (error instanceof InvalidProducerEpochError) return ErrorCode.INVALID_PRODUCER_EPOCH;
+  // Retriable, as Kafka answers while it cannot reserve a block of producer ids.
+  if (error instanceof ProducerIdAllocationError) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
   if (error instanceof MessageTooLargeError) return ErrorCode.MESSAGE_TOO_LARGE;
   if (error instanceof OffsetOutOfRangeError) return ErrorCode.OFFSET_OUT_OF_RANGE;
   // A log closed under a request belongs to a topic being deleted.
@@ -34,6 +56,12 @@ export function errorCodeFor(error: unknown): number {
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
   if (error instanceof NotLeaderError) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  if (error instanceof LeaderNotAvailableError) return ErrorCode.LEADER_NOT_AVAILABLE;
+  if (error instanceof FencedLeaderEpochError) return ErrorCode.FENCED_LEADER_EPOCH;
+  if (error instanceof UnknownLeaderEpochError) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  if (error instanceof NotEnoughReplicasError) return ErrorCode.NOT_ENOUGH_REPLICAS;
+  if (error instanceof NotEnoughReplicasAfterAppendError) return ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+  if (error instanceof ReplicationTimeoutError) return ErrorCode.REQUEST_TIMED_OUT;
   if (error instanceof TopicExistsError) return ErrorCode.TOPIC_ALREADY_EXISTS;
   if (error instanceof InvalidTopicConfigError) return ErrorCode.INVALID_CONFIG;
   if (error instanceof CorruptSegmentError) return ErrorCode.KAFKA_STORAGE_ERROR;

@@ -297,6 +297,17 @@ export class PartitionLog {
   }
 
   /**
+   * Records that `epoch` starts at the current log end offset, as a new leader does before its
+   * first append (KIP-101), so OffsetForLeaderEpoch can answer for an epoch with no batches yet.
+   */
+  assignLeaderEpoch(epoch: number): Promise<void> {
+    return this.mutations.run(async () => {
+      this.ensureOpen();
+      if (this.leaderEpochs.assign(epoch, this._logEndOffset)) await this.leaderEpochs.persist();
+    });
+  }
+
+  /**
    * Appends batches copied from the leader, keeping their offsets and leader epochs. Offsets must
    * start at or after the log end offset and increase (gaps are allowed, as after compaction).
    */

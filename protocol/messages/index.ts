@@ -18,6 +18,7 @@ import { ListOffsetsRequest, ListOffsetsResponse } from './list-offsets.js';
 import { MetadataRequest, MetadataResponse } from './metadata.js';
 import { OffsetCommitRequest, OffsetCommitResponse } from './offset-commit.js';
 import { OffsetFetchRequest, OffsetFetchResponse } from './offset-fetch.js';
+import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './offset-for-leader-epoch.js';
 import { ProduceRequest, ProduceResponse } from './produce.js';
 import { SyncGroupRequest, SyncGroupResponse } from './sync-group.js';
 
@@ -41,6 +42,7 @@ export * from './list-offsets.js';
 export * from './metadata.js';
 export * from './offset-commit.js';
 export * from './offset-fetch.js';
+export * from './offset-for-leader-epoch.js';
 export * from './produce.js';
 export * from './sync-group.js';
 
@@ -77,6 +79,7 @@ export const API_REGISTRY: ReadonlyMap<number, ApiPair> = new Map(
     pair('CreateTopics', CreateTopicsRequest, CreateTopicsResponse),
     pair('DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse),
     pair('InitProducerId', InitProducerIdRequest, InitProducerIdResponse),
+    pair('OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse),
     pair('DescribeConfigs', DescribeConfigsRequest, DescribeConfigsResponse),
     pair('CreatePartitions', CreatePartitionsRequest, CreatePartitionsResponse),
     pair('DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse),

@@ -133,6 +133,12 @@ export interface BatchSpan {
   recordCount: number;
   maxTimestamp: number;
   partitionLeaderEpoch: number;
+  /** Raw int16 attributes (compression, timestamp type, transactional and control bits). */
+  attributes: number;
+  /** -1 (NO_PRODUCER_ID) for batches from non-idempotent producers. */
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 export interface ScanOptions {
@@ -177,6 +183,10 @@ export function scanRecordBatches(buf: Buffer, options: ScanOptions = {}): Batch
       recordCount: buf.readInt32BE(position + RECORD_COUNT_OFFSET),
       maxTimestamp: readInt64Field(buf, position + MAX_TIMESTAMP_OFFSET, 'maxTimestamp'),
       partitionLeaderEpoch: buf.readInt32BE(position + PARTITION_LEADER_EPOCH_OFFSET),
+      attributes: buf.readInt16BE(position + ATTRIBUTES_OFFSET),
+      producerId: readInt64Field(buf, position + PRODUCER_ID_OFFSET, 'producerId'),
+      producerEpoch: buf.readInt16BE(position + PRODUCER_EPOCH_OFFSET),
+      baseSequence: buf.readInt32BE(position + BASE_SEQUENCE_OFFSET),
     });
     position += size;
   }

@@ -8,13 +8,21 @@ import {
 /** An encoded batch of `count` records whose values are `${label}-${i}`. */
 export function makeBatch(
   count: number,
-  options: { label?: string; timestamp?: number; compression?: CompressionType; valueBytes?: number } = {},
+  options: {
+    label?: string;
+    timestamp?: number;
+    compression?: CompressionType;
+    valueBytes?: number;
+    /** Idempotent-producer fields; omitted means a non-idempotent batch. */
+    producer?: { producerId: number; producerEpoch: number; baseSequence: number; isTransactional?: boolean };
+  } = {},
 ): Buffer {
   const label = options.label ?? 'r';
   const timestamp = options.timestamp ?? Date.now();
   return encodeRecordBatch(
     createRecordBatch({
       compression: options.compression,
+      ...options.producer,
       records: Array.from({ length: count }, (_, i) => ({
         key: Buffer.from(`k${i}`),
         value: Buffer.from(`${label}-${i}`.padEnd(options.valueBytes ?? 0, '.')),

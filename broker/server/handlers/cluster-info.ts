@@ -5,6 +5,7 @@ import type { MetadataCache } from '../../cluster/metadata-cache.js';
 import { resolveTopicConfig } from '../../cluster/topic-config.js';
 import type { BrokerIdentity } from '../broker-identity.js';
 import type { ApiHandler } from '../request-router.js';
+import { controllerIdFor, liveBrokerList } from './metadata.js';
 
 /** Kafka's resource types and config sources, as numbers on the wire. */
 const RESOURCE_TOPIC = 2;
@@ -60,7 +61,7 @@ export function describeConfigsHandler(metadata: MetadataCache): ApiHandler {
   };
 }
 
-export function describeClusterHandler(identity: BrokerIdentity): ApiHandler {
+export function describeClusterHandler(identity: BrokerIdentity, metadata: MetadataCache): ApiHandler {
   return {
     api: API_REGISTRY.get(60)!,
     minVersion: 0,
@@ -71,10 +72,11 @@ export function describeClusterHandler(identity: BrokerIdentity): ApiHandler {
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         clusterId: identity.clusterId,
-        controllerId: identity.nodeId,
-        brokers: [
-          { brokerId: identity.nodeId, host: identity.host, port: identity.port, rack: identity.rack },
-        ],
+        controllerId: controllerIdFor(identity, metadata),
+        brokers: liveBrokerList(identity, metadata).map(({ nodeId, ...rest }) => ({
+          brokerId: nodeId,
+          ...rest,
+        })),
       };
     },
   };

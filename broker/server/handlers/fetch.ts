@@ -4,6 +4,7 @@ import type { MessageValue } from '../../../protocol/wire/schema.js';
 import type { MetadataCache } from '../../cluster/metadata-cache.js';
 import type { Logger } from '../../common/logger.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
+import { OffsetOutOfRangeError } from '../../storage/errors.js';
 import { errorCodeFor, isUnexpected } from '../error-mapping.js';
 import { partitionKey } from '../fetch-waiters.js';
 import type { ApiHandler, RequestContext } from '../request-router.js';
@@ -31,7 +32,7 @@ interface PartitionTarget {
  * issued gets FETCH_SESSION_ID_NOT_FOUND.
  */
 export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, logger: Logger): ApiHandler {
-  async function readAll(targets: PartitionTarget[], maxBytes: number) {
+  async function readAll(targets: PartitionTarget[], maxBytes: number, replicaId: number) {
     let budget = maxBytes;
     let totalBytes = 0;
     const results = [];
@@ -49,12 +50,16 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
       try {
         if (totalBytes > 0 && budget <= 0) {
           // The response is full: report offsets only, so the consumer still sees its lag.
-          const offsets = await replicas.offsets(topicName, partition.partition);
+          const offsets = await replicas.offsets(
+            topicName,
+            partition.partition,
+            partition.currentLeaderEpoch,
+          );
           results.push({
             ...base,
             errorCode: ErrorCode.NONE,
-            highWatermark: offsets.logEndOffset,
-            lastStableOffset: offsets.logEndOffset,
+            highWatermark: offsets.highWatermark,
+            lastStableOffset: offsets.highWatermark,
             logStartOffset: offsets.logStartOffset,
             records: Buffer.alloc(0),
           });
@@ -62,7 +67,10 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
         }
         const limit =
           totalBytes === 0 ? partition.partitionMaxBytes : Math.min(partition.partitionMaxBytes, budget);
-        const read = await replicas.read(topicName, partition.partition, partition.fetchOffset, limit);
+        const read = await replicas.read(topicName, partition.partition, partition.fetchOffset, limit, {
+          replicaId,
+          currentLeaderEpoch: partition.currentLeaderEpoch,
+        });
         totalBytes += read.records.length;
         budget -= read.records.length;
         results.push({
@@ -76,7 +84,12 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
       } catch (error) {
         const errorCode = errorCodeFor(error);
         if (isUnexpected(errorCode)) logger.error({ err: error, topic: topicName }, 'fetch failed');
-        results.push({ ...base, errorCode, records: null });
+        // Out of range: say where the log is, so a follower can reset to the leader's start.
+        const range =
+          error instanceof OffsetOutOfRangeError
+            ? { logStartOffset: error.logStartOffset, highWatermark: -1, lastStableOffset: -1 }
+            : {};
+        results.push({ ...base, ...range, errorCode, records: null });
       }
     }
     return { results, totalBytes };
@@ -104,14 +117,18 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
       // request (and timers past Node's 2^31-1 ms limit, which fire at once) for days.
       const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), MAX_FETCH_WAIT_MS);
       const deadline = Date.now() + maxWaitMs;
-      let { results, totalBytes } = await readAll(targets, request.maxBytes);
+      // A broker's replica fetcher identifies itself; consumers send -1.
+      const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
+      const keys = targets.map((t) => partitionKey(t.topicName ?? '', t.partition.partition));
+      let mark = replicas.waiters.mark(keys);
+      let { results, totalBytes } = await readAll(targets, request.maxBytes, replicaId);
       while (totalBytes < request.minBytes && results.every((r) => r.errorCode === ErrorCode.NONE)) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
-        const keys = targets.map((t) => partitionKey(t.topicName ?? '', t.partition.partition));
         if (context.connection.closedSignal.aborted) break;
-        await replicas.waiters.wait(keys, remaining, context.connection.closedSignal);
-        ({ results, totalBytes } = await readAll(targets, request.maxBytes));
+        await replicas.waiters.wait(keys, remaining, context.connection.closedSignal, mark);
+        mark = replicas.waiters.mark(keys);
+        ({ results, totalBytes } = await readAll(targets, request.maxBytes, replicaId));
       }
       // Group the per-partition results back under their topics, in request order.
       let index = 0;

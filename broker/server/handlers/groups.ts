@@ -13,9 +13,9 @@ import {
   type SyncGroupRequest,
 } from '../../../protocol/messages/index.js';
 import type { MessageValue } from '../../../protocol/wire/schema.js';
+import type { CoordinatorLocator } from '../../groups/coordinator-locator.js';
 import type { GroupCoordinator } from '../../groups/group-coordinator.js';
 import type { OffsetFetchResult } from '../../groups/offset-manager.js';
-import type { BrokerIdentity } from '../broker-identity.js';
 import type { ApiHandler, RequestContext } from '../request-router.js';
 
 /**
@@ -28,10 +28,13 @@ const KEY_TYPE_TRANSACTION = 1;
 /** Every group this coordinator runs is a classic group (ListGroups v5 group type). */
 const CLASSIC_GROUP_TYPE = 'classic';
 
-/** All group handlers, for the broker to register. */
-export function groupHandlers(coordinator: GroupCoordinator, identity: BrokerIdentity): ApiHandler[] {
+/**
+ * All group handlers, for the broker to register. `locator` must be the one `coordinator` was
+ * built with, so FindCoordinator sends clients where their groups are served.
+ */
+export function groupHandlers(coordinator: GroupCoordinator, locator: CoordinatorLocator): ApiHandler[] {
   return [
-    findCoordinatorHandler(identity),
+    findCoordinatorHandler(locator),
     joinGroupHandler(coordinator),
     syncGroupHandler(coordinator),
     heartbeatHandler(coordinator),
@@ -45,17 +48,22 @@ export function groupHandlers(coordinator: GroupCoordinator, identity: BrokerIde
 }
 
 /**
- * FindCoordinator: with a single broker, this broker coordinates every group. Transactional ids
+ * FindCoordinator: a group's coordinator is whichever live broker the locator places it on
+ * (COORDINATOR_NOT_AVAILABLE, which clients retry, while no broker is live). Transactional ids
  * have no coordinator yet.
  */
-export function findCoordinatorHandler(identity: BrokerIdentity): ApiHandler {
-  const lookup = (keyType: number) => {
+export function findCoordinatorHandler(locator: CoordinatorLocator): ApiHandler {
+  const none = (errorCode: number) => ({ nodeId: -1, host: '', port: -1, errorCode });
+  const lookup = (keyType: number, key: string) => {
     if (keyType === KEY_TYPE_GROUP) {
-      return { nodeId: identity.nodeId, host: identity.host, port: identity.port, errorCode: ErrorCode.NONE };
+      const coordinator = locator.coordinatorFor(key);
+      if (!coordinator) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      const { nodeId, host, port } = coordinator;
+      return { nodeId, host, port, errorCode: ErrorCode.NONE };
     }
-    const errorCode =
-      keyType === KEY_TYPE_TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
-    return { nodeId: -1, host: '', port: -1, errorCode };
+    return none(
+      keyType === KEY_TYPE_TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST,
+    );
   };
   return {
     api: API_REGISTRY.get(10)!,
@@ -67,12 +75,12 @@ export function findCoordinatorHandler(identity: BrokerIdentity): ApiHandler {
           throttleTimeMs: 0,
           coordinators: request.coordinatorKeys.map((key) => ({
             key,
-            ...lookup(request.keyType),
+            ...lookup(request.keyType, key),
             errorMessage: null,
           })),
         };
       }
-      return { throttleTimeMs: 0, errorMessage: null, ...lookup(request.keyType) };
+      return { throttleTimeMs: 0, errorMessage: null, ...lookup(request.keyType, request.key) };
     },
   };
 }

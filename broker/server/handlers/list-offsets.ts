@@ -11,17 +11,24 @@ export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
 
 /**
- * ListOffsets: the earliest offset (-2), the latest (-1, the high watermark), or the first offset
- * whose timestamp is at or after the given one; -1/-1 when every record is older.
+ * ListOffsets, answered by the partition leader: the earliest offset (-2), the latest (-1, the high
+ * watermark: consumers never see further), or the first visible offset whose timestamp is at or
+ * after the given one; -1/-1 when every visible record is older. current_leader_epoch is fenced.
  */
 export function listOffsetsHandler(replicas: ReplicaManager, logger: Logger): ApiHandler {
-  async function lookup(topic: string, partition: number, timestamp: number) {
+  async function lookup(topic: string, partition: number, timestamp: number, currentLeaderEpoch: number) {
+    const { logStartOffset, highWatermark, leaderEpoch } = await replicas.offsets(
+      topic,
+      partition,
+      currentLeaderEpoch,
+    );
     if (timestamp === EARLIEST_TIMESTAMP || timestamp === LATEST_TIMESTAMP) {
-      const { logStartOffset, logEndOffset } = await replicas.offsets(topic, partition);
-      return { offset: timestamp === EARLIEST_TIMESTAMP ? logStartOffset : logEndOffset, timestamp: -1 };
+      const offset = timestamp === EARLIEST_TIMESTAMP ? logStartOffset : highWatermark;
+      return { offset, timestamp: -1, leaderEpoch };
     }
     if (timestamp < 0) throw new RangeError(`unsupported special timestamp ${timestamp}`);
-    return (await replicas.offsetForTimestamp(topic, partition, timestamp)) ?? { offset: -1, timestamp: -1 };
+    const found = await replicas.offsetForTimestamp(topic, partition, timestamp);
+    return found ? { ...found, leaderEpoch } : { offset: -1, timestamp: -1, leaderEpoch };
   }
 
   return {
@@ -35,13 +42,8 @@ export function listOffsetsHandler(replicas: ReplicaManager, logger: Logger): Ap
           partitions: await Promise.all(
             topic.partitions.map(async (p) => {
               try {
-                const found = await lookup(topic.name, p.partitionIndex, p.timestamp);
-                return {
-                  partitionIndex: p.partitionIndex,
-                  errorCode: ErrorCode.NONE,
-                  leaderEpoch: 0,
-                  ...found,
-                };
+                const found = await lookup(topic.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch);
+                return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, ...found };
               } catch (error) {
                 const errorCode =
                   error instanceof RangeError ? ErrorCode.INVALID_REQUEST : errorCodeFor(error);

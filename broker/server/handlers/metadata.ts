@@ -9,26 +9,45 @@ import type { ApiHandler } from '../request-router.js';
 const NO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 /**
- * Metadata: brokers, and for each requested topic (all topics when the list is null) its
- * partitions with leader, replicas and ISR. Topics are never auto-created: producers must create
- * them first (as with auto.create.topics.enable=false, which managed Kafka services default to).
+ * Metadata: the live brokers, the controller, and for each requested topic (all topics when the
+ * list is null) its partitions with leader, leader epoch, replicas, ISR and offline replicas, all
+ * from this broker's metadata cache. A partition without a live leader (offline, or not placed
+ * yet) reports LEADER_NOT_AVAILABLE, which clients retry. Topics are never auto-created: producers
+ * must create them first (as with auto.create.topics.enable=false, which managed Kafka services
+ * default to).
  */
 export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCache): ApiHandler {
   function describe(topic: TopicRecord) {
+    const live = new Set(metadata.liveBrokers().map((b) => b.brokerId));
     return {
       errorCode: ErrorCode.NONE,
       name: topic.name,
       topicId: topic.topicId,
       isInternal: false,
-      partitions: Array.from({ length: topic.partitionCount }, (_, partitionIndex) => ({
-        errorCode: ErrorCode.NONE,
-        partitionIndex,
-        leaderId: identity.nodeId,
-        leaderEpoch: 0,
-        replicaNodes: [identity.nodeId],
-        isrNodes: [identity.nodeId],
-        offlineReplicas: [],
-      })),
+      partitions: Array.from({ length: topic.partitionCount }, (_, partitionIndex) => {
+        const state = metadata.partition(topic.name, partitionIndex);
+        if (!state) {
+          return {
+            errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+            partitionIndex,
+            leaderId: -1,
+            leaderEpoch: -1,
+            replicaNodes: [],
+            isrNodes: [],
+            offlineReplicas: [],
+          };
+        }
+        const leaderLive = state.leader >= 0 && live.has(state.leader);
+        return {
+          errorCode: leaderLive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+          partitionIndex,
+          leaderId: leaderLive ? state.leader : -1,
+          leaderEpoch: state.leaderEpoch,
+          replicaNodes: state.replicas,
+          isrNodes: state.isr,
+          offlineReplicas: state.replicas.filter((id) => !live.has(id)),
+        };
+      }),
     };
   }
 
@@ -40,8 +59,8 @@ export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCach
       const requested = request.topics;
       const missing = (wanted: { name: string | null; topicId: string }) =>
         wanted.name !== null ? !metadata.topic(wanted.name) : !metadata.topicById(wanted.topicId);
-      // The cache refreshes every second; a topic another broker just created must not look absent.
-      if (requested === null || requested.some(missing)) await metadata.refresh();
+      // A topic another broker just created must not look absent before the next poll.
+      if (requested?.some(missing)) await metadata.refresh();
       const topics =
         requested === null
           ? metadata.topics().map(describe)
@@ -60,11 +79,34 @@ export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCach
             });
       return {
         throttleTimeMs: 0,
-        brokers: [{ nodeId: identity.nodeId, host: identity.host, port: identity.port, rack: identity.rack }],
+        brokers: liveBrokerList(identity, metadata),
         clusterId: identity.clusterId,
-        controllerId: identity.nodeId,
+        controllerId: controllerIdFor(identity, metadata),
         topics,
       };
     },
   };
+}
+
+/** Live brokers as advertised in their leases; this broker is always included (it is answering). */
+export function liveBrokerList(identity: BrokerIdentity, metadata: MetadataCache) {
+  const brokers = metadata.liveBrokers().map((b) => ({
+    nodeId: b.brokerId,
+    host: b.endpoint.host,
+    port: b.endpoint.port,
+    rack: b.rack,
+  }));
+  if (!brokers.some((b) => b.nodeId === identity.nodeId)) {
+    brokers.push({ nodeId: identity.nodeId, host: identity.host, port: identity.port, rack: identity.rack });
+  }
+  return brokers.sort((a, b) => a.nodeId - b.nodeId);
+}
+
+/**
+ * The controller to advertise. Any broker serves admin requests (topics are written straight to
+ * DynamoDB), so while no controller is known this broker names itself rather than -1, which
+ * clients such as kafkajs cannot route.
+ */
+export function controllerIdFor(identity: BrokerIdentity, metadata: MetadataCache): number {
+  return metadata.controller()?.controllerId ?? identity.nodeId;
 }

@@ -7,10 +7,15 @@ import { errorCodeFor, isUnexpected } from '../error-mapping.js';
 import type { ApiHandler } from '../request-router.js';
 
 /**
- * Produce: appends each partition's batches and reports per-partition results. acks=0 sends no
- * response at all. acks=1 and acks=all are answered once the leader has appended; until
- * replication exists the leader is the whole ISR, so both mean "written to the leader's log".
+ * Produce: appends each partition's batches on its leader and reports per-partition results.
+ * acks=0 sends no response at all; acks=1 is answered once the leader has appended; acks=all
+ * (-1) once every ISR member has the batches (the high watermark passed them), failing with
+ * NOT_ENOUGH_REPLICAS if the ISR is below min.insync.replicas, or REQUEST_TIMED_OUT after the
+ * request's timeout.
  */
+/** Upper bound on how long an acks=all produce waits for replication. */
+export const MAX_PRODUCE_TIMEOUT_MS = 60_000;
+
 export function produceHandler(replicas: ReplicaManager, logger: Logger): ApiHandler {
   return {
     api: API_REGISTRY.get(0)!,
@@ -35,7 +40,10 @@ export function produceHandler(replicas: ReplicaManager, logger: Logger): ApiHan
           partitionResponses: await Promise.all(
             topic.partitionData.map(async (partition) => {
               try {
-                const outcome = await replicas.append(topic.name, partition.index, partition.records);
+                const outcome = await replicas.append(topic.name, partition.index, partition.records, {
+                  acks: request.acks,
+                  timeoutMs: Math.min(Math.max(request.timeoutMs, 0), MAX_PRODUCE_TIMEOUT_MS),
+                });
                 return {
                   index: partition.index,
                   errorCode: ErrorCode.NONE,

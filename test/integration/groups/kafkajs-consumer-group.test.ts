@@ -4,83 +4,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MetadataCache } from '../../../broker/cluster/metadata-cache.js';
-import { TopicStore } from '../../../broker/cluster/topic-store.js';
-import { silentLogger } from '../../../broker/common/logger.js';
-import { GroupCoordinator } from '../../../broker/groups/group-coordinator.js';
-import { GroupStore } from '../../../broker/groups/group-store.js';
-import { ReplicaManager } from '../../../broker/replication/replica-manager.js';
-import type { BrokerIdentity } from '../../../broker/server/broker-identity.js';
-import { apiVersionsHandler } from '../../../broker/server/handlers/api-versions.js';
-import { fetchHandler } from '../../../broker/server/handlers/fetch.js';
-import { groupHandlers } from '../../../broker/server/handlers/groups.js';
-import { listOffsetsHandler } from '../../../broker/server/handlers/list-offsets.js';
-import { metadataHandler } from '../../../broker/server/handlers/metadata.js';
-import { produceHandler } from '../../../broker/server/handlers/produce.js';
-import { KafkaServer } from '../../../broker/server/kafka-server.js';
-import { type ApiHandler, RequestRouter } from '../../../broker/server/request-router.js';
-import { LogManager } from '../../../broker/storage/log-manager.js';
+import { Broker } from '../../../broker/broker.js';
 import { useDynamoDbLocal } from '../../helpers/dynamodb-local.js';
 
 /**
- * kafkajs consumers in one group against a listener wired like the broker (ApiVersions, Metadata,
- * Produce, Fetch, ListOffsets and the group handlers), with groups and topics in DynamoDB Local.
+ * kafkajs consumers in one group against an in-process broker (the real Broker wiring, one node),
+ * with groups and topics in DynamoDB Local.
  */
 
-const logger = silentLogger();
 const prefix = `kafkajs-groups-${randomUUID().slice(0, 8)}`;
 let dataDir: string;
 const db = useDynamoDbLocal(prefix);
-let metadata: MetadataCache;
-let logs: LogManager;
-let coordinator: GroupCoordinator;
-let server: KafkaServer;
+let broker: Broker | undefined;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  const topics = new TopicStore(db.client, prefix);
-  metadata = new MetadataCache(topics);
-  await metadata.start();
-  metadata.put(await topics.create({ name: 'orders', partitionCount: 4, replicationFactor: 1, config: {} }));
   dataDir = await mkdtemp(join(tmpdir(), 'spool-groups-it-'));
-  logs = await LogManager.open(dataDir);
-  const replicas = new ReplicaManager(logs, metadata, logger);
-  coordinator = new GroupCoordinator(new GroupStore(db.client, prefix), {
-    partitionExists: (topic, partition) => {
-      const record = metadata.topic(topic);
-      return record !== undefined && partition >= 0 && partition < record.partitionCount;
-    },
-    config: { minSessionTimeoutMs: 1000, initialRebalanceDelayMs: 500 },
-    logger,
+  broker = await Broker.start({
+    nodeId: 1,
+    port: 0,
+    metricsPort: null,
+    dataDir,
+    logLevel: 'silent',
+    aws: { dynamoDbEndpoint: db.endpoint, tablePrefix: prefix, region: 'us-east-1' },
+    groups: { minSessionTimeoutMs: 1000, initialRebalanceDelayMs: 500 },
   });
-  const handlers: ApiHandler[] = [];
-  const router = new RequestRouter(handlers, logger);
-  server = new KafkaServer(router, { maxRequestBytes: 100 << 20, maxInFlightRequests: 5 }, logger);
-  const port = await server.listen(0, '127.0.0.1');
-  const identity: BrokerIdentity = { nodeId: 1, host: '127.0.0.1', port, rack: null, clusterId: 'test' };
-  handlers.push(
-    apiVersionsHandler(() => router.supportedApis()),
-    metadataHandler(identity, metadata),
-    produceHandler(replicas, logger),
-    fetchHandler(replicas, metadata, logger),
-    listOffsetsHandler(replicas, logger),
-    ...groupHandlers(coordinator, identity),
-  );
-  router.register(handlers);
   kafka = new Kafka({
     clientId: 'it',
-    brokers: [`127.0.0.1:${port}`],
+    brokers: [`127.0.0.1:${broker.port}`],
     logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
   });
-});
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 4 }] });
+  await admin.disconnect();
+}, 60_000);
 
 afterAll(async () => {
-  // Parked joins must be answered before the listener can drain.
-  await coordinator?.close();
-  await server?.close();
-  metadata?.stop();
-  await logs?.close();
+  await broker?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach } from 'vitest';
+import type { CoordinatorLocator } from '../../../broker/groups/coordinator-locator.js';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,
@@ -39,11 +40,18 @@ export function useGroupsFixture() {
     prefix,
     client: () => db.client,
     store: () => new GroupStore(db.client, prefix),
-    /** A coordinator over this file's tables; a second one over the same store is a restarted broker. */
-    coordinator(config: Partial<GroupCoordinatorConfig> = {}): GroupCoordinator {
+    /**
+     * A coordinator over this file's tables; a second one over the same store is a restarted
+     * broker (or, each with its own locator, another broker of the cluster).
+     */
+    coordinator(
+      config: Partial<GroupCoordinatorConfig> = {},
+      locator?: CoordinatorLocator,
+    ): GroupCoordinator {
       const coordinator = new GroupCoordinator(new GroupStore(db.client, prefix), {
         partitionExists,
         config: { ...TEST_CONFIG, ...config },
+        locator,
       });
       open.push(coordinator);
       return coordinator;

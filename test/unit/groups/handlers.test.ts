@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import {
+  type CoordinatorEndpoint,
+  type CoordinatorLocator,
+  singleBrokerLocator,
+} from '../../../broker/groups/coordinator-locator.js';
 import type { BrokerIdentity } from '../../../broker/server/broker-identity.js';
 import {
   deleteGroupsHandler,
@@ -97,7 +102,7 @@ const DELETE: [typeof DeleteGroupsRequest, typeof DeleteGroupsResponse] = [
 
 describe('group handlers', () => {
   it('registers every group API with the versions it serves', () => {
-    const handlers = groupHandlers(fx.coordinator(), identity);
+    const handlers = groupHandlers(fx.coordinator(), singleBrokerLocator(identity));
     expect(handlers.map((h) => [h.api.name, h.minVersion, h.maxVersion])).toEqual([
       ['FindCoordinator', 0, 6],
       ['JoinGroup', 0, 9],
@@ -113,7 +118,7 @@ describe('group handlers', () => {
   });
 
   it('FindCoordinator names this broker for groups, singly (v0-3) or batched (v4+)', async () => {
-    const handler = findCoordinatorHandler(identity);
+    const handler = findCoordinatorHandler(singleBrokerLocator(identity));
     expect(await call(handler, FIND, 0, { key: 'g' })).toMatchObject({
       errorCode: 0,
       nodeId: 7,
@@ -130,6 +135,57 @@ describe('group handlers', () => {
       { key: 'b', nodeId: 7, host: 'broker.local', port: 9092, errorCode: 0, errorMessage: null },
     ]);
     const transactional = await call(handler, FIND, 6, { keyType: 1, coordinatorKeys: ['txn'] });
+    expect(transactional.coordinators[0]).toMatchObject({
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      nodeId: -1,
+    });
+  });
+
+  it("FindCoordinator names each group's coordinator, or COORDINATOR_NOT_AVAILABLE while none is live", async () => {
+    const brokers: Record<string, CoordinatorEndpoint | undefined> = {
+      a: { nodeId: 1, host: 'b1.local', port: 9001 },
+      b: { nodeId: 2, host: 'b2.local', port: 9002 },
+    };
+    const locator: CoordinatorLocator = {
+      localNodeId: 1,
+      coordinatorFor: (groupId) => brokers[groupId],
+      onChange: () => () => {},
+    };
+    const handler = findCoordinatorHandler(locator);
+    for (const version of [0, 1, 2, 3]) {
+      expect(await call(handler, FIND, version, { key: 'b' })).toMatchObject({
+        errorCode: 0,
+        nodeId: 2,
+        host: 'b2.local',
+        port: 9002,
+      });
+      expect(await call(handler, FIND, version, { key: 'nobody' })).toMatchObject({
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        nodeId: -1,
+        host: '',
+        port: -1,
+      });
+    }
+    for (const version of [4, 5, 6]) {
+      const batched = await call(handler, FIND, version, {
+        keyType: 0,
+        coordinatorKeys: ['a', 'b', 'nobody'],
+      });
+      expect(batched.coordinators).toEqual([
+        { key: 'a', nodeId: 1, host: 'b1.local', port: 9001, errorCode: 0, errorMessage: null },
+        { key: 'b', nodeId: 2, host: 'b2.local', port: 9002, errorCode: 0, errorMessage: null },
+        {
+          key: 'nobody',
+          nodeId: -1,
+          host: '',
+          port: -1,
+          errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+          errorMessage: null,
+        },
+      ]);
+    }
+    // Transactional ids are not placed by the group locator.
+    const transactional = await call(handler, FIND, 4, { keyType: 1, coordinatorKeys: ['a'] });
     expect(transactional.coordinators[0]).toMatchObject({
       errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
       nodeId: -1,

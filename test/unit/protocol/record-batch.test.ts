@@ -13,12 +13,14 @@ import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
   BATCH_LENGTH_OFFSET,
+  CONTROL_BIT,
   CompressionType,
   ControlRecordType,
   CRC_OFFSET,
   compress,
   createControlBatch,
   createRecordBatch,
+  DELETE_HORIZON_BIT,
   decodeRecordBatch,
   decodeRecordBatches,
   decodeRecords,
@@ -41,7 +43,9 @@ import {
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
+  TIMESTAMP_TYPE_BIT,
   TimestampType,
+  TRANSACTIONAL_BIT,
   verifyRecordBatch,
 } from '../../../protocol/record-batch/index.js';
 import {
@@ -250,6 +254,15 @@ describe('scanRecordBatches', () => {
             recordCount: batch.records.length,
             maxTimestamp: batch.maxTimestamp,
             partitionLeaderEpoch: batch.partitionLeaderEpoch,
+            attributes:
+              batch.compression |
+              (batch.timestampType === TimestampType.LogAppendTime ? TIMESTAMP_TYPE_BIT : 0) |
+              (batch.isTransactional ? TRANSACTIONAL_BIT : 0) |
+              (batch.isControl ? CONTROL_BIT : 0) |
+              (batch.hasDeleteHorizonMs ? DELETE_HORIZON_BIT : 0),
+            producerId: batch.producerId,
+            producerEpoch: batch.producerEpoch,
+            baseSequence: batch.baseSequence,
           });
           position += encoded[i]!.length;
         });

@@ -1,0 +1,135 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BrokerConfig } from '../broker-config.js';
+import type { Logger } from '../common/logger.js';
+import type { BrokerIdentity } from '../server/broker-identity.js';
+import { BrokerLease, listLiveBrokers } from './broker-lease.js';
+import { Controller } from './controller.js';
+import { ControllerLease } from './controller-lease.js';
+import { MetadataCache } from './metadata-cache.js';
+import { MetadataVersion } from './metadata-version.js';
+import { type PartitionState, PartitionStateStore } from './partition-state-store.js';
+import { ProducerIdAllocator } from './producer-id-store.js';
+import { TopicStore } from './topic-store.js';
+
+export interface ClusterStores {
+  topics: TopicStore;
+  partitions: PartitionStateStore;
+  version: MetadataVersion;
+}
+
+export interface ClusterMembership {
+  stores: ClusterStores;
+  metadata: MetadataCache;
+  controller: Controller;
+  producerIds: ProducerIdAllocator;
+  /** The epoch of this broker's current registration (one per incarnation). */
+  brokerEpoch(): number;
+  /** False from the moment this broker's lease may have lapsed until it has re-registered. */
+  leaseValid(): boolean;
+  /** Writes a leader's ISR change, fenced by this broker's lease, and announces it. */
+  writeIsr(next: PartitionState, expectedVersion: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Joins the cluster: registers this broker (waiting out a previous incarnation's lease after a
+ * crash), starts the metadata cache and the controller candidate. If the registration is ever
+ * lost (paused past the lease, DynamoDB unreachable), the broker stops leading at once (partitions
+ * check `leaseValid`) and registers again as a new incarnation; the controller then sees a new
+ * broker epoch and re-elects the partitions it led.
+ */
+export async function startClusterMembership(options: {
+  config: BrokerConfig;
+  identity: BrokerIdentity;
+  dynamo: DynamoDBDocumentClient;
+  tablePrefix: string;
+  logger: Logger;
+}): Promise<ClusterMembership> {
+  const { config, identity, dynamo, tablePrefix, logger } = options;
+  const stores: ClusterStores = {
+    topics: new TopicStore(dynamo, tablePrefix),
+    partitions: new PartitionStateStore(dynamo, tablePrefix),
+    version: new MetadataVersion(dynamo, tablePrefix),
+  };
+  const endpoint = { host: identity.host, port: identity.port };
+  const log = logger.child({ component: 'membership' });
+  let stopped = false;
+  let lease: BrokerLease;
+
+  const register = async (): Promise<void> => {
+    const next = new BrokerLease(dynamo, tablePrefix, {
+      ...config.lease,
+      brokerId: config.nodeId,
+      endpoint,
+      rack: config.rack,
+      logger: log,
+      onFenced: (error) => {
+        log.error({ reason: error.reason }, 'broker lease lost: stopped leading; registering again');
+        void reRegister();
+      },
+    });
+    // A previous incarnation (crashed, or paused) may still hold the lease: wait it out.
+    await next.acquire({ waitMs: 2 * (config.lease.leaseMs + config.lease.clockSkewMarginMs) + 5000 });
+    next.start();
+    lease = next;
+    await stores.version.bump();
+  };
+  const reRegister = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        await register();
+        return;
+      } catch (error) {
+        log.warn({ err: error }, 'broker registration failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, config.lease.renewIntervalMs));
+      }
+    }
+  };
+  await register();
+
+  const metadata = new MetadataCache(
+    {
+      readVersion: () => stores.version.read(),
+      listTopics: () => stores.topics.list(),
+      listPartitions: () => stores.partitions.list(),
+      listLiveBrokers: () => listLiveBrokers(dynamo, tablePrefix),
+      currentController: () => ControllerLease.current(dynamo, tablePrefix),
+    },
+    { watchMs: config.metadataWatchMs, logger: log },
+  );
+  await metadata.start();
+  const controller = new Controller(
+    { client: dynamo, tablePrefix, ...stores },
+    {
+      brokerId: config.nodeId,
+      endpoint,
+      lease: config.lease,
+      reconcileMs: config.controllerIntervalMs,
+      logger,
+    },
+  );
+  controller.start();
+
+  return {
+    stores,
+    metadata,
+    controller,
+    producerIds: new ProducerIdAllocator(dynamo, tablePrefix),
+    brokerEpoch: () => lease.epoch,
+    leaseValid: () => lease.isValid(),
+    async writeIsr(next, expectedVersion) {
+      await stores.partitions.update(next, expectedVersion, {
+        key: lease.key,
+        incarnation: lease.incarnation,
+        epoch: lease.epoch,
+      });
+      metadata.putPartition(next);
+      await stores.version.bump();
+    },
+    async stop() {
+      stopped = true;
+      metadata.stop();
+      await lease.release().catch((error: unknown) => log.warn({ err: error }, 'releasing lease failed'));
+    },
+  };
+}
