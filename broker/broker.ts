@@ -50,7 +50,7 @@ interface BrokerParts {
   fetchers: ReplicaFetcherManager;
   logs: LogManager;
   dynamo: DynamoDBDocumentClient;
-  hwCheckpoints: NodeJS.Timeout;
+  timers: NodeJS.Timeout[];
 }
 
 /**
@@ -142,7 +142,7 @@ export class Broker {
       logger: log,
     });
     replicas.start(fetchers);
-    const hwCheckpoints = setInterval(() => void replicas.checkpointHighWatermarks(), 5000);
+    const hwCheckpoints = setInterval(() => void replicas.checkpoint(), 5000);
 
     // A broker whose lease lapsed coordinates nothing: it leaves itself out of the live set.
     const locator = locatorFromLiveBrokers(
@@ -154,6 +154,8 @@ export class Broker {
           .map((b) => ({ nodeId: b.brokerId, host: b.endpoint.host, port: b.endpoint.port })),
       (listener) => metadata.onChange(listener),
     );
+    // The lease can lapse without any metadata change: re-check our own liveness often.
+    const locatorRefresh = setInterval(() => locator.refresh(), config.lease.renewIntervalMs);
     const groups = new GroupCoordinator(new GroupStore(dynamo, aws.tablePrefix), {
       partitionExists: (topic, partition) => {
         const record = metadata.topic(topic);
@@ -212,7 +214,7 @@ export class Broker {
       fetchers,
       logs,
       dynamo,
-      hwCheckpoints,
+      timers: [hwCheckpoints, locatorRefresh],
     });
   }
 
@@ -220,13 +222,13 @@ export class Broker {
   async stop(): Promise<void> {
     const p = this.parts;
     p.logger.info('broker stopping');
+    for (const timer of p.timers) clearInterval(timer);
     await p.controller.stop();
     // Pending joins and syncs can wait a whole rebalance timeout; answer them first so the
     // listener's drain completes promptly.
     await p.groups.close();
     p.locator.close();
     await p.server.close();
-    clearInterval(p.hwCheckpoints);
     await p.fetchers.close();
     await p.replicas.close();
     await p.membership.stop();

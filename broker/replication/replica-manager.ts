@@ -59,6 +59,7 @@ export class ReplicaManager {
   private fetchers: ReplicaFetcherManager | undefined;
   private maintenance: NodeJS.Timeout | undefined;
   private closed = false;
+  private checkpointRuns = 0;
 
   constructor(
     private readonly logs: LogManager,
@@ -273,6 +274,12 @@ export class ReplicaManager {
   }
 
   /** Writes every replica's high watermark to its partition directory. */
+  /** Periodic durability chores: high-watermark checkpoints, and producer snapshots every 12th run. */
+  async checkpoint(): Promise<void> {
+    await this.checkpointHighWatermarks();
+    if (++this.checkpointRuns % 12 === 0) await this.snapshotProducerStates();
+  }
+
   async checkpointHighWatermarks(): Promise<void> {
     for (const partition of this.partitions.values()) {
       await writeOffsetCheckpoint(
@@ -290,10 +297,17 @@ export class ReplicaManager {
     await this.changes.run(async () => undefined);
     for (const partition of this.partitions.values()) partition.close();
     await this.checkpointHighWatermarks();
+    await this.snapshotProducerStates();
+  }
+
+  /** Snapshots every replica's producer state (see Partition.snapshotProducerState). */
+  async snapshotProducerStates(): Promise<void> {
     for (const partition of this.partitions.values()) {
-      await partition.producers
-        .writeSnapshot(partition.log.dir, partition.log.logEndOffset)
-        .catch(() => undefined);
+      await partition
+        .snapshotProducerState()
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error, topic: partition.topic }, 'producer snapshot failed'),
+        );
     }
   }
 }
