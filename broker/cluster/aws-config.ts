@@ -43,6 +43,9 @@ export function createDynamoDocumentClient(settings: AwsSettings): DynamoDBDocum
     ...(settings.dynamoDbEndpoint ? { endpoint: settings.dynamoDbEndpoint } : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: 5,
+    // Without a timeout one stalled request would hold up a lease renewal until the lease lapsed;
+    // timed-out requests are retried by the SDK like any other transient failure.
+    requestHandler: { requestTimeout: 1500, connectionTimeout: 1000 },
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -140,6 +140,11 @@ export interface LeaseTimingOptions {
   logger?: Logger;
   /** Defaults to a random id; one per process start. */
   incarnation?: string;
+  /**
+   * A fenced lease of this same process that this one replaces. Its holder is known to have stopped
+   * acting (it fenced itself), so the key is taken over at once instead of after expiry + margin.
+   */
+  succeeds?: { incarnation: string; epoch: number };
 }
 
 export interface AcquireOptions {
@@ -248,7 +253,13 @@ export class Lease {
     for (;;) {
       const existing = await this.read();
       const sendTime = this.now();
-      if (existing && existing.incarnation !== this.incarnation) {
+      const predecessor = this.options.succeeds;
+      const succeeding =
+        existing !== undefined &&
+        predecessor !== undefined &&
+        existing.incarnation === predecessor.incarnation &&
+        existing.epoch === predecessor.epoch;
+      if (existing && existing.incarnation !== this.incarnation && !succeeding) {
         if (!(existing.expiresAt < sendTime - this.clockSkewMarginMs)) {
           throw this.heldError(existing);
         }
@@ -278,12 +289,13 @@ export class Lease {
               ? {
                   ConditionExpression:
                     'epoch = :prevEpoch AND incarnation = :prevIncarnation AND ' +
-                    '(expiresAt < :stale OR incarnation = :mine)',
+                    '(expiresAt < :stale OR incarnation = :mine OR incarnation = :predecessor)',
                   ExpressionAttributeValues: {
                     ':prevEpoch': existing.epoch,
                     ':prevIncarnation': existing.incarnation,
                     ':stale': sendTime - this.clockSkewMarginMs,
                     ':mine': this.incarnation,
+                    ':predecessor': succeeding ? existing.incarnation : this.incarnation,
                   },
                 }
               : { ConditionExpression: 'attribute_not_exists(pk)' }),

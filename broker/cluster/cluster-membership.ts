@@ -56,14 +56,20 @@ export async function startClusterMembership(options: {
   let stopped = false;
   let lease: BrokerLease;
 
+  let fenced: { incarnation: string; epoch: number } | undefined;
   const register = async (): Promise<void> => {
     const next = new BrokerLease(dynamo, tablePrefix, {
       ...config.lease,
+      ...(fenced ? { succeeds: fenced } : {}),
       brokerId: config.nodeId,
       endpoint,
       rack: config.rack,
       logger: log,
       onFenced: (error) => {
+        // Only our own fenced incarnation may be succeeded at once; one taken over by another
+        // process is not ours to replace.
+        fenced =
+          error.reason === 'expired' ? { incarnation: error.incarnation, epoch: error.epoch } : undefined;
         log.error({ reason: error.reason }, 'broker lease lost: stopped leading; registering again');
         void reRegister();
       },

@@ -84,6 +84,12 @@ export class MetadataCache {
     }
   }
 
+  /** Refreshes unless the last full refresh finished less than `ms` ago. */
+  refreshIfOlderThan(ms: number): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    return Date.now() - this.lastFullRefresh < ms ? Promise.resolve() : this.refresh();
+  }
+
   /** Re-reads everything; concurrent callers share one read. */
   refresh(): Promise<void> {
     this.refreshing ??= this.doRefresh().finally(() => {

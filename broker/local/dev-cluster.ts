@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { waitForClusterHealth } from './cluster-health.js';
 import { type RunningEmulator, startDynamoDbLocal, startS3rver } from './emulators.js';
 
 /**
@@ -99,6 +100,7 @@ export class DevCluster {
     const cluster = new DevCluster(resolved, dynamo, s3);
     try {
       await Promise.all(Array.from({ length: resolved.brokers }, (_, id) => cluster.startBroker(id)));
+      await cluster.waitUntilHealthy();
       await cluster.writeState();
     } catch (error) {
       await cluster.stop();
@@ -194,6 +196,21 @@ export class DevCluster {
     return state;
   }
 
+  /**
+   * Waits until every running broker sees all the others, a controller is known and every partition
+   * has a leader and a full ISR (see cluster-health.ts). Call after restarting a broker.
+   */
+  waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+    return waitForClusterHealth(
+      [...this.brokers.values()].map(({ state }) => ({
+        nodeId: state.nodeId,
+        host: state.host,
+        port: state.port,
+      })),
+      timeoutMs,
+    );
+  }
+
   /** Kills a broker process with `signal` (SIGKILL for a crash, SIGTERM for a graceful stop). */
   async stopBroker(nodeId: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const broker = this.brokers.get(nodeId);
@@ -203,6 +220,27 @@ export class DevCluster {
     await broker.exited;
     clearTimeout(timer);
     this.brokers.delete(nodeId);
+  }
+
+  /** Whether broker `nodeId`'s process is running (it may be paused). */
+  isRunning(nodeId: number): boolean {
+    return this.brokers.has(nodeId);
+  }
+
+  /**
+   * Freezes broker `nodeId` with SIGSTOP (a long GC pause or a hung VM, for fault tests): its
+   * sockets stay open but it does nothing until `resumeBroker`. Call `resumeBroker` before
+   * stopping a paused broker gracefully.
+   */
+  pauseBroker(nodeId: number): void {
+    const broker = this.brokers.get(nodeId);
+    if (!broker) throw new Error(`broker ${nodeId} is not running`);
+    broker.process.kill('SIGSTOP');
+  }
+
+  /** Resumes a broker frozen by `pauseBroker` (SIGCONT). */
+  resumeBroker(nodeId: number): void {
+    this.brokers.get(nodeId)?.process.kill('SIGCONT');
   }
 
   private writeState(): Promise<void> {

@@ -185,10 +185,20 @@ export class ReplicaManager {
     return resolveTopicConfig(topic.config);
   }
 
-  /** The local replica, which must be this broker's to lead (or, for followers' reads, to serve). */
-  private leaderReplica(topic: string, partition: number): Partition {
+  /**
+   * The local replica, which must be this broker's to lead. A request can reach a new leader before
+   * the leader's own metadata poll has: if this broker is not (yet) leading, it catches up with
+   * metadata once (rate-limited) before answering NOT_LEADER_OR_FOLLOWER, so clients that just
+   * created a topic, or followed a leader change, are not bounced needlessly.
+   */
+  private async leaderReplica(topic: string, partition: number): Promise<Partition> {
+    const key = partitionKey(topic, partition);
+    const ready = this.partitions.get(key);
+    if (ready?.isLeader() && this.metadata.topic(topic)) return ready;
+    await this.metadata.refreshIfOlderThan(100);
+    await this.onMetadataChange();
     this.topicOrThrow(topic, partition);
-    const local = this.partitions.get(partitionKey(topic, partition));
+    const local = this.partitions.get(key);
     if (local?.isLeader()) return local;
     const state = this.metadata.partition(topic, partition);
     if (!state || state.leader < 0) throw new LeaderNotAvailableError(topic, partition);
@@ -219,7 +229,7 @@ export class ReplicaManager {
         throw new MessageTooLargeError(topicName, partition, span.sizeInBytes, config['max.message.bytes']);
       }
     }
-    const replica = this.leaderReplica(topicName, partition);
+    const replica = await this.leaderReplica(topicName, partition);
     return replica.appendAsLeader(batches, { acks: options.acks, timeoutMs: options.timeoutMs, config });
   }
 
@@ -234,7 +244,7 @@ export class ReplicaManager {
     maxBytes: number,
     options: { replicaId?: number; currentLeaderEpoch?: number } = {},
   ): Promise<ReadOutcome> {
-    const replica = this.leaderReplica(topicName, partition);
+    const replica = await this.leaderReplica(topicName, partition);
     replica.checkLeaderEpoch(options.currentLeaderEpoch ?? -1);
     const replicaId = options.replicaId ?? -1;
     if (replicaId >= 0) replica.onFollowerFetch(replicaId, offset);
@@ -253,7 +263,7 @@ export class ReplicaManager {
     partition: number,
     currentLeaderEpoch = -1,
   ): Promise<{ logStartOffset: number; highWatermark: number; leaderEpoch: number }> {
-    const replica = this.leaderReplica(topicName, partition);
+    const replica = await this.leaderReplica(topicName, partition);
     replica.checkLeaderEpoch(currentLeaderEpoch);
     return {
       logStartOffset: replica.log.logStartOffset,
@@ -267,7 +277,7 @@ export class ReplicaManager {
     partition: number,
     timestamp: number,
   ): Promise<{ offset: number; timestamp: number } | null> {
-    const replica = this.leaderReplica(topicName, partition);
+    const replica = await this.leaderReplica(topicName, partition);
     const found = await replica.log.offsetForTimestamp(timestamp);
     // Records above the high watermark are not visible to consumers yet.
     return found && found.offset < replica.highWatermark ? found : null;

@@ -117,6 +117,7 @@ describe('kafkajs 2.2 against spool dev', () => {
   it('keeps committed offsets across a broker restart', async () => {
     await env.cluster.stopBroker(0);
     await env.cluster.startBroker(0);
+    await env.cluster.waitUntilHealthy();
     expect(await committedEqualsEnd(env.bootstrap, GROUP, TOPIC)).toBe(true);
     // A new member resumes where the group left off: only records produced now are delivered.
     const after: SeenRecord[] = [];

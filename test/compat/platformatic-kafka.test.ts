@@ -146,6 +146,7 @@ describe('@platformatic/kafka against spool dev', () => {
   it('keeps committed offsets across a broker restart', async () => {
     await env.cluster.stopBroker(0);
     await env.cluster.startBroker(0);
+    await env.cluster.waitUntilHealthy();
     expect(await committedEqualsEnd(env.bootstrap, GROUP, TOPIC)).toBe(true);
     const after: SeenRecord[] = [];
     const member = startMember(9, after);

@@ -18,7 +18,7 @@ const NO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
  */
 export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCache): ApiHandler {
   function describe(topic: TopicRecord) {
-    const live = new Set(metadata.liveBrokers().map((b) => b.brokerId));
+    const liveEpochs = new Map(metadata.liveBrokers().map((b) => [b.brokerId, b.epoch]));
     return {
       errorCode: ErrorCode.NONE,
       name: topic.name,
@@ -37,7 +37,9 @@ export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCach
             offlineReplicas: [],
           };
         }
-        const leaderLive = state.leader >= 0 && live.has(state.leader);
+        // A leader elected for an earlier incarnation of its broker (it restarted, or re-registered
+        // after a lapse) is not leading until the controller re-elects it.
+        const leaderLive = state.leader >= 0 && liveEpochs.get(state.leader) === state.leaderBrokerEpoch;
         return {
           errorCode: leaderLive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
           partitionIndex,
@@ -45,7 +47,7 @@ export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCach
           leaderEpoch: state.leaderEpoch,
           replicaNodes: state.replicas,
           isrNodes: state.isr,
-          offlineReplicas: state.replicas.filter((id) => !live.has(id)),
+          offlineReplicas: state.replicas.filter((id) => !liveEpochs.has(id)),
         };
       }),
     };

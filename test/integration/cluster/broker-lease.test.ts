@@ -337,6 +337,7 @@ describe('BrokerLease', () => {
         endpoint: { host: `b${brokerId}`, port: 9000 + brokerId },
         rack,
         now: () => t,
+        ...timing,
       });
     const [b1, b2, b3] = [make(1, 'az1'), make(2, null), make(3, 'az3')];
     await b1.acquire();

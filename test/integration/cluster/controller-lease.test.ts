@@ -15,6 +15,10 @@ it('elects one controller at a time with a growing controllerEpoch and fences a 
       brokerId,
       endpoint: { host: `b${brokerId}`, port: 9090 + brokerId },
       now,
+      // The timings this scenario's clock steps are written for (the defaults are shorter).
+      leaseMs: 6000,
+      renewIntervalMs: 2000,
+      clockSkewMarginMs: 1000,
       ...(onFenced ? { onFenced } : {}),
     });
 

@@ -25,14 +25,14 @@ beforeAll(async () => {
     port: 0,
     metricsPort: null,
     dataDir,
-    logLevel: 'silent',
+    logLevel: process.env.SPOOL_TEST_LOG_LEVEL ?? 'silent',
     aws: { dynamoDbEndpoint: db.endpoint, tablePrefix: prefix, region: 'us-east-1' },
     groups: { minSessionTimeoutMs: 1000, initialRebalanceDelayMs: 500 },
   });
   kafka = new Kafka({
     clientId: 'it',
     brokers: [`127.0.0.1:${broker.port}`],
-    logLevel: logLevel.NOTHING,
+    logLevel: process.env.KJS_DEBUG ? logLevel.DEBUG : logLevel.NOTHING,
     retry: { retries: 3 },
   });
   const admin = kafka.admin();
