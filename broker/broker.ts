@@ -90,8 +90,9 @@ export class Broker {
     const metrics = new BrokerMetrics();
     const handlers: ApiHandler[] = [];
     const router = new RequestRouter(handlers, log, metrics);
-    // The listener is bound first: the lease advertises its port. Until handlers are registered,
-    // requests get UNSUPPORTED_VERSION, which clients treat as "not ready".
+    router.hold();
+    // The listener is bound first: the lease advertises its port. Requests wait until the broker
+    // is fully started (router.open below).
     const server = new KafkaServer(
       router,
       {
@@ -190,9 +191,11 @@ export class Broker {
       ...groupHandlers(groups, locator),
     );
     router.register(handlers);
+    router.open();
     metrics.observe({
       connections: () => server.connectionCount,
       groups: () => groups.groupCountsByState(),
+      replicas: () => ({ ...replicas.leadershipCounts(), isController: controller.isActive }),
     });
     const metricsPort =
       config.metricsPort === null ? null : await metrics.listen(config.metricsPort, config.host);

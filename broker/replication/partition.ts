@@ -57,6 +57,7 @@ export class Partition {
   private stateValue: PartitionState | undefined;
   private hw = 0;
   private readonly appendQueue = new SerialQueue();
+  private readonly transitions = new SerialQueue();
   private readonly acks = new AckWaiters();
   private isr: IsrTracker | undefined;
   private lastSnapshotOffset = -1;
@@ -102,37 +103,49 @@ export class Partition {
    * which this broker is leader makes it leader; any other epoch where it is a replica makes it a
    * follower of the named leader.
    */
-  async applyState(state: PartitionState): Promise<Role> {
+  applyState(state: PartitionState): Promise<Role> {
+    // Transitions are serialized: metadata refreshes and this leader's own ISR writes both apply
+    // states, and a transition awaits the log.
+    return this.transitions.run(() => this.transition(state));
+  }
+
+  private async transition(state: PartitionState): Promise<Role> {
     const current = this.stateValue;
     if (current && state.version <= current.version) return this.roleValue;
     const me = this.ctx.localBrokerId;
     const leads = state.leader === me && state.leaderBrokerEpoch === this.ctx.brokerEpoch();
     const epochChanged = !current || current.leaderEpoch !== state.leaderEpoch;
-    this.stateValue = state;
-    if (leads) {
-      if (this.roleValue !== 'leader' || epochChanged) await this.becomeLeader(state);
-      else this.isr!.onStateChanged(state);
-      this.maybeAdvanceHighWatermark();
-    } else if (state.replicas.includes(me)) {
-      if (this.roleValue !== 'follower' || epochChanged) this.becomeFollower(state);
+    if (leads && (this.roleValue !== 'leader' || epochChanged)) {
+      // Record where the new epoch starts before acting as its leader (KIP-101). Inside the append
+      // queue, so no follower append of the old epoch can land after it.
+      const epochStart = await this.appendQueue.run(async () => {
+        await this.log.assignLeaderEpoch(state.leaderEpoch);
+        return this.log.logEndOffset;
+      });
+      this.stateValue = state;
+      this.becomeLeader(state, epochStart);
     } else {
-      this.resign('none');
+      this.stateValue = state;
+      if (leads) this.isr!.onStateChanged(state);
+      else if (state.replicas.includes(me)) {
+        if (this.roleValue !== 'follower' || epochChanged) this.becomeFollower(state);
+      } else this.resign('none');
     }
+    if (leads) this.maybeAdvanceHighWatermark();
     return this.roleValue;
   }
 
-  private async becomeLeader(state: PartitionState): Promise<void> {
-    this.roleValue = 'leader';
-    await this.log.assignLeaderEpoch(state.leaderEpoch);
+  private becomeLeader(state: PartitionState, epochStart: number): void {
+    this.acks.failAll(() => new NotLeaderError(this.topic, this.index));
     this.isr = new IsrTracker(state, {
       localBrokerId: this.ctx.localBrokerId,
       lagTimeMaxMs: this.ctx.replicaLagTimeMaxMs,
       logEndOffset: () => this.log.logEndOffset,
       highWatermark: () => this.hw,
-      epochStartOffset: () =>
-        this.log.leaderEpochs.endOffsetFor(state.leaderEpoch - 1, this.log.logEndOffset)?.endOffset ?? 0,
+      epochStartOffset: () => epochStart,
       propose: (isr) => this.proposeIsr(isr),
     });
+    this.roleValue = 'leader';
     this.ctx.logger.info(
       {
         topic: this.topic,

@@ -283,6 +283,22 @@ export class ReplicaManager {
     return found && found.offset < replica.highWatermark ? found : null;
   }
 
+  /** Partitions led here, and how many of them lack a full ISR or min.insync.replicas (for metrics). */
+  leadershipCounts(): { leader: number; underReplicated: number; underMinIsr: number } {
+    let leader = 0;
+    let underReplicated = 0;
+    let underMinIsr = 0;
+    for (const partition of this.partitions.values()) {
+      const state = partition.state;
+      if (!state || !partition.isLeader()) continue;
+      leader++;
+      if (state.isr.length < state.replicas.length) underReplicated++;
+      const topic = this.metadata.topic(partition.topic);
+      if (topic && state.isr.length < this.configOf(topic)['min.insync.replicas']) underMinIsr++;
+    }
+    return { leader, underReplicated, underMinIsr };
+  }
+
   /** Writes every replica's high watermark to its partition directory. */
   /** Periodic durability chores: high-watermark checkpoints, and producer snapshots every 12th run. */
   async checkpoint(): Promise<void> {

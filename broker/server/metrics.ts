@@ -2,6 +2,14 @@ import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestObserver } from './request-router.js';
 
+/** Replication health as seen by one broker, for the partition gauges. */
+export interface ReplicaCounts {
+  leader: number;
+  underReplicated: number;
+  underMinIsr: number;
+  isController: boolean;
+}
+
 /** The broker's Prometheus metrics, served over HTTP at /metrics. */
 export class BrokerMetrics implements RequestObserver {
   readonly registry = new Registry();
@@ -49,6 +57,25 @@ export class BrokerMetrics implements RequestObserver {
       for (const [state, count] of this.groupCounts()) this.groups.set({ state }, count);
     },
   });
+  private replicaCounts: () => ReplicaCounts = () => ({ leader: 0, underReplicated: 0, underMinIsr: 0, isController: false });
+  private readonly replicaGauge: Gauge<'kind'> = new Gauge({
+    name: 'spool_partitions',
+    help: 'Partitions this broker leads, and of those how many are under-replicated (ISR smaller than the replica set) or under min.insync.replicas',
+    labelNames: ['kind'],
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.replicaCounts();
+      this.replicaGauge.set({ kind: 'leader' }, counts.leader);
+      this.replicaGauge.set({ kind: 'under_replicated' }, counts.underReplicated);
+      this.replicaGauge.set({ kind: 'under_min_isr' }, counts.underMinIsr);
+    },
+  });
+  private readonly controllerGauge: Gauge = new Gauge({
+    name: 'spool_active_controller',
+    help: '1 if this broker holds the controller lease',
+    registers: [this.registry],
+    collect: () => this.controllerGauge.set(this.replicaCounts().isController ? 1 : 0),
+  });
   private server: Server | null = null;
 
   constructor() {
@@ -56,9 +83,14 @@ export class BrokerMetrics implements RequestObserver {
   }
 
   /** Connects the gauges to the components they describe. */
-  observe(sources: { connections: () => number; groups: () => Map<string, number> }): void {
+  observe(sources: {
+    connections: () => number;
+    groups: () => Map<string, number>;
+    replicas?: () => ReplicaCounts;
+  }): void {
     this.connectionCount = sources.connections;
     this.groupCounts = sources.groups;
+    if (sources.replicas) this.replicaCounts = sources.replicas;
   }
 
   onRequest(api: string, durationSeconds: number, requestBytes: number, responseBytes: number): void {

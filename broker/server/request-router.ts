@@ -57,6 +57,8 @@ export interface RequestObserver {
 /** Decodes request frames, dispatches them to handlers, and encodes their responses. */
 export class RequestRouter {
   private readonly handlers = new Map<number, ApiHandler>();
+  private gate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
 
   constructor(
     handlers: readonly ApiHandler[],
@@ -64,6 +66,23 @@ export class RequestRouter {
     private readonly observer?: RequestObserver,
   ) {
     this.register(handlers);
+  }
+
+  /**
+   * Holds every request until `open()`: a broker binds its listener (its port goes into its lease)
+   * before the components behind the handlers exist, and clients or other brokers that connect in
+   * between must wait rather than be told an API is unsupported.
+   */
+  hold(): void {
+    this.gate ??= new Promise((resolve) => {
+      this.openGate = resolve;
+    });
+  }
+
+  open(): void {
+    this.openGate?.();
+    this.gate = null;
+    this.openGate = null;
   }
 
   /** Adds handlers; a later handler for the same API replaces an earlier one. */
@@ -79,6 +98,7 @@ export class RequestRouter {
   }
 
   async handleFrame(frame: Buffer, connection: ConnectionInfo): Promise<Buffer | null> {
+    if (this.gate) await this.gate;
     const started = process.hrtime.bigint();
     const reader = new ByteReader(frame);
     let header: RequestHeader;

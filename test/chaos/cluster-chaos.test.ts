@@ -198,14 +198,22 @@ describe('cluster chaos', () => {
       durationMs: Date.now() - started,
       faults: faults.faults,
       result,
+      client: {
+        producerReplacements: workload.events.filter((e) => e.what.includes('replacing the producer')).length,
+        consumerCrashes: workload.events.filter((e) => e.what.startsWith('crashed')).length,
+      },
     });
     log(summary);
     log(
       `high watermarks [${highWatermarks}], leader log ends [${leaderEnds}], consumers caught up: ${caughtUp}`,
     );
     for (const line of result.examples) log(`  ${line}`);
-    for (const e of workload.events.slice(-20))
-      log(`  client event ${new Date(e.at).toISOString().slice(11, 23)} ${e.who}: ${e.what}`);
+    const clientEvents = new Map<string, number>();
+    for (const e of workload.events) {
+      const what = e.what.replace(/p\d+\.\d+:\d+\.\.p\d+\.\d+:\d+/, '<records>');
+      clientEvents.set(what, (clientEvents.get(what) ?? 0) + 1);
+    }
+    for (const [what, n] of clientEvents) log(`  client event ×${n}: ${what}`);
 
     expect(faults.error, 'the cluster recovered after every fault').toBeUndefined();
     expect(faults.unexpectedExits, 'no broker exited on its own').toEqual([]);

@@ -12,9 +12,11 @@ import {
 import { startLocalCluster } from '../helpers/local-cluster.js';
 
 /**
- * kafkajs 2.2 against a real `spool dev` cluster: admin, a gzip acks=all producer, and a consumer
- * group of three that must see every record exactly once and in order per key, rebalance when a
- * member leaves, and resume from committed offsets after a broker restart.
+ * kafkajs 2.2 against a real 3-broker `spool dev` cluster with replication factor 3 and
+ * min.insync.replicas 2: admin, a gzip acks=all producer, and a consumer group of three that must
+ * see every record exactly once and in order per key, rebalance when a member leaves, and resume
+ * from committed offsets after a broker restart (which moves partition leadership and possibly
+ * the group's coordinator).
  */
 const TOPIC = 'compat-kafkajs';
 const GROUP = 'compat-kafkajs-group';
@@ -24,7 +26,7 @@ let env: Awaited<ReturnType<typeof startLocalCluster>>;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  env = await startLocalCluster();
+  env = await startLocalCluster({ brokers: 3 });
   kafka = new Kafka({
     clientId: 'compat',
     brokers: env.bootstrap,
@@ -72,13 +74,32 @@ function startMember(member: number, seen: SeenRecord[]): Consumer {
   return consumer;
 }
 
-describe('kafkajs 2.2 against spool dev', () => {
-  it('creates a 6-partition topic with the admin client', async () => {
+describe('kafkajs 2.2 against a 3-broker spool dev cluster (RF 3)', () => {
+  it('creates a 6-partition topic, replicated three ways, with the admin client', async () => {
     const admin = kafka.admin();
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 6 }] })).toBe(true);
+    expect(
+      await admin.createTopics({
+        topics: [
+          {
+            topic: TOPIC,
+            numPartitions: 6,
+            replicationFactor: 3,
+            configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+          },
+        ],
+      }),
+    ).toBe(true);
     const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC] });
-    expect(metadata.topics[0]!.partitions).toHaveLength(6);
+    const partitions = metadata.topics[0]!.partitions;
+    expect(partitions).toHaveLength(6);
+    for (const partition of partitions) {
+      expect(new Set(partition.replicas)).toEqual(new Set([0, 1, 2]));
+      expect(partition.replicas).toContain(partition.leader);
+    }
+    // Leadership is balanced: each broker leads two of the six partitions.
+    const leaders = partitions.map((p) => p.leader);
+    expect([0, 1, 2].map((id) => leaders.filter((l) => l === id).length)).toEqual([2, 2, 2]);
     await admin.disconnect();
   });
 

@@ -175,6 +175,8 @@ export function summaryLine(options: {
   durationMs: number;
   faults: readonly FaultRecord[];
   result: CheckResult;
+  /** Client-side trouble: kafkajs sends given up (producer replaced) and consumer crashes. */
+  client: { producerReplacements: number; consumerCrashes: number };
 }): string {
   const { result: r, faults } = options;
   const kinds = new Map<string, number>();
@@ -188,6 +190,7 @@ export function summaryLine(options: {
     `consumer-seen=${r.consumerSeen} consumer-saw-lost=${r.consumerSawLost}`,
     `divergent-replicas=${r.divergentReplicas} lagging-replicas=${r.laggingReplicas}`,
     `failover kill-leader: ${stats(byKind('kill-leader'))}; kill-controller: ${stats(byKind('kill-controller'))}; pause: ${stats(byKind('pause'))}`,
+    `client: producer-replacements=${options.client.producerReplacements} consumer-crashes=${options.client.consumerCrashes}`,
     `recovery: ${stats(faults.flatMap((f) => (f.recoveredMs === undefined ? [] : [f.recoveredMs])))}`,
     `duration=${(options.durationMs / 1000).toFixed(0)} s`,
   ].join(' | ');

@@ -48,20 +48,31 @@ export function guarded<T>(client: RawClient, work: Promise<T>, ms: number, what
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Connects to a broker on loopback, failing after `ms`. */
+export async function connectWithin(port: number, ms: number): Promise<RawClient> {
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = RawClient.connect(port);
+  return Promise.race([
+    connecting,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void connecting.then(
+          (late) => late.close(),
+          () => undefined,
+        );
+        reject(new DeadlineError(`connect to ${port}: timed out`));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Connects (with a deadline), runs `fn`, and always closes the connection. */
 export async function withConnection<T>(
   port: number,
   fn: (client: RawClient) => Promise<T>,
   ms = 5000,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const connecting = RawClient.connect(port);
-  const client = await Promise.race([
-    connecting,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeadlineError(`connect to ${port}: timed out`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const client = await connectWithin(port, ms);
   try {
     return await guarded(client, fn(client), ms, `request to port ${port}`);
   } finally {
