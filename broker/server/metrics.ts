@@ -57,7 +57,12 @@ export class BrokerMetrics implements RequestObserver {
       for (const [state, count] of this.groupCounts()) this.groups.set({ state }, count);
     },
   });
-  private replicaCounts: () => ReplicaCounts = () => ({ leader: 0, underReplicated: 0, underMinIsr: 0, isController: false });
+  private replicaCounts: () => ReplicaCounts = () => ({
+    leader: 0,
+    underReplicated: 0,
+    underMinIsr: 0,
+    isController: false,
+  });
   private readonly replicaGauge: Gauge<'kind'> = new Gauge({
     name: 'spool_partitions',
     help: 'Partitions this broker leads, and of those how many are under-replicated (ISR smaller than the replica set) or under min.insync.replicas',

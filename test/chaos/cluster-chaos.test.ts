@@ -10,7 +10,7 @@ import {
   readReplicaLog,
 } from './cluster/replica-logs.js';
 import { waitFor, waitForHealthy } from './cluster/topology.js';
-import { type FetchedRecord, readPartition } from './cluster/wire.js';
+import { type FetchedRecord, readPartition, sleep } from './cluster/wire.js';
 import { Workload } from './cluster/workload.js';
 import { Rng } from './fixtures/records.js';
 
@@ -157,20 +157,24 @@ describe('cluster chaos', () => {
     );
 
     const settled = await settle(dataDir);
-    const finalLogs: FetchedRecord[][] = [];
-    const highWatermarks: number[] = [];
-    for (let p = 0; p < PARTITIONS; p++) {
-      const leader = settled.leaders[p]!;
-      const port = cluster.state.brokers.find((b) => b.nodeId === leader)!.port;
-      const read = await readPartition(port, TOPIC, p);
-      finalLogs.push(read.records);
-      highWatermarks.push(read.highWatermark);
-    }
     const replicas: ReplicaComparison[][] = settled.logs.map((logs, p) => {
       const leaderLog = logs[settled.leaders[p]!]!;
       return logs.filter((l) => l.broker !== leaderLog.broker).map((l) => compareToLeader(leaderLog, l));
     });
     const leaderEnds = settled.logs.map((logs, p) => logs[settled.leaders[p]!]!.endOffset);
+    const finalLogs: FetchedRecord[][] = [];
+    const highWatermarks: number[] = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      const port = cluster.state.brokers.find((b) => b.nodeId === settled.leaders[p])!.port;
+      // The leader learns its followers' log ends on their next fetch: give the HW a moment.
+      let read = await readPartition(port, TOPIC, p);
+      for (let i = 0; i < 40 && read.highWatermark < leaderEnds[p]!; i++) {
+        await sleep(250);
+        read = await readPartition(port, TOPIC, p);
+      }
+      finalLogs.push(read.records);
+      highWatermarks.push(read.highWatermark);
+    }
 
     // Give the consumer group a moment to read to the end, then stop it.
     const caughtUp = await waitFor(

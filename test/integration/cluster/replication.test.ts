@@ -1,134 +1,246 @@
-import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaConnection } from '../../../client/kafka-connection.js';
+import { ErrorCode } from '../../../protocol/error-codes.js';
+import {
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  FetchRequest,
+  FetchResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from '../../../protocol/messages/index.js';
+import { makeBatch, recordsOf } from '../../helpers/batches.js';
 import { waitFor } from '../../helpers/compat-checks.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 
 /**
  * Replication against a real 3-broker cluster: min.insync.replicas with acks=all as the ISR
  * shrinks and expands, and an unclean election followed by the old leader truncating its
- * divergent tail (KIP-101) when it rejoins.
+ * divergent tail (KIP-101) when it rejoins. Requests go straight to chosen brokers over Spool's own
+ * connection: a client library would wait out frozen brokers picked for metadata.
  */
 
+const METADATA = {
+  apiKey: 3,
+  name: 'Metadata',
+  request: MetadataRequest,
+  response: MetadataResponse,
+} as const;
+const PRODUCE = { apiKey: 0, name: 'Produce', request: ProduceRequest, response: ProduceResponse } as const;
+const FETCH = { apiKey: 1, name: 'Fetch', request: FetchRequest, response: FetchResponse } as const;
+const CREATE_TOPICS = {
+  apiKey: 19,
+  name: 'CreateTopics',
+  request: CreateTopicsRequest,
+  response: CreateTopicsResponse,
+} as const;
+const NO_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
-let kafka: Kafka;
-let admin: Admin;
 
 beforeAll(async () => {
   env = await startLocalCluster({ brokers: 3 });
-  kafka = new Kafka({ clientId: 'replication-it', brokers: env.bootstrap, logLevel: logLevel.NOTHING });
-  admin = kafka.admin();
-  await admin.connect();
 }, 120_000);
 
 afterAll(async () => {
-  await admin?.disconnect();
   await env?.stop();
 });
 
-async function partitionState(topic: string) {
-  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-  return metadata.topics[0]!.partitions[0]!;
+async function withBroker<T>(id: number, use: (c: KafkaConnection) => Promise<T>): Promise<T> {
+  const broker = env.cluster.state.brokers.find((b) => b.nodeId === id)!;
+  const connection = await KafkaConnection.connect(broker.host, broker.port, {
+    clientId: 'replication-it',
+    requestTimeoutMs: 15_000,
+  });
+  try {
+    return await use(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+async function createTopic(topic: string, configs: Record<string, string>): Promise<void> {
+  const response = await withBroker(0, (c) =>
+    c.request(CREATE_TOPICS, 5, {
+      topics: [
+        {
+          name: topic,
+          numPartitions: 1,
+          replicationFactor: 3,
+          assignments: [],
+          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    }),
+  );
+  expect(response.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+}
+
+/** Partition 0 of `topic` as broker `via` sees it. */
+async function partitionState(topic: string, via: number) {
+  const response = await withBroker(via, (c) =>
+    c.request(METADATA, 12, {
+      topics: [{ name: topic, topicId: NO_ID }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    }),
+  );
+  const p = response.topics[0]!.partitions[0]!;
+  return { leader: p.leaderId, isr: p.isrNodes, replicas: p.replicaNodes };
 }
 
 async function waitForPartition(
   topic: string,
+  via: number,
   condition: (p: Awaited<ReturnType<typeof partitionState>>) => boolean,
   what: string,
-) {
-  let ok = false;
+): Promise<void> {
   await waitFor(
-    async () => {
-      ok = condition(await partitionState(topic).catch(() => ({ leader: -1, isr: [], replicas: [] }) as never));
-      return ok;
-    },
+    async () =>
+      condition(await partitionState(topic, via).catch(() => ({ leader: -1, isr: [], replicas: [] }))),
     30_000,
     what,
   );
 }
 
-async function produce(topic: string, acks: number, values: string[]) {
-  const producer = kafka.producer({ retry: { retries: 2 }, allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    return await producer.send({ topic, acks, messages: values.map((value) => ({ partition: 0, value })) });
-  } finally {
-    await producer.disconnect();
-  }
+/** Produces one batch to partition 0 on broker `leader`; resolves to the partition's error code. */
+async function produce(
+  topic: string,
+  leader: number,
+  acks: number,
+  label: string,
+  count = 1,
+): Promise<number> {
+  const response = await withBroker(leader, (c) =>
+    c.request(PRODUCE, 9, {
+      transactionalId: null,
+      acks,
+      timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records: makeBatch(count, { label }) }] }],
+    }),
+  );
+  return response.responses[0]!.partitionResponses[0]!.errorCode;
 }
 
-async function consumeAll(topic: string, expected: number): Promise<string[]> {
-  const consumer = kafka.consumer({ groupId: `read-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
-  const values: string[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
-  await waitFor(() => values.length >= expected, 30_000, `${expected} records`);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await consumer.disconnect();
-  return values;
+/** Every record value of partition 0, read from its leader as a consumer. */
+async function readAll(topic: string, leader: number): Promise<string[]> {
+  const response = await withBroker(leader, (c) =>
+    c.request(FETCH, 12, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic,
+          topicId: NO_ID,
+          partitions: [
+            {
+              partition: 0,
+              currentLeaderEpoch: -1,
+              fetchOffset: 0,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: 1 << 20,
+              replicaDirectoryId: NO_ID,
+            },
+          ],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    }),
+  );
+  const partition = response.responses[0]!.partitions[0]!;
+  expect(partition.errorCode).toBe(ErrorCode.NONE);
+  return recordsOf(partition.records ?? Buffer.alloc(0)).map(([, value]) => value);
 }
 
 describe('replication across three brokers', () => {
   it('enforces min.insync.replicas for acks=all as the ISR shrinks, and recovers when it expands', async () => {
     const topic = 'min-isr';
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-    });
-    await produce(topic, -1, ['a']);
-    const { leader, replicas } = await partitionState(topic);
+    await createTopic(topic, { 'min.insync.replicas': '2' });
+    await env.cluster.waitUntilHealthy();
+    const { leader, replicas } = await partitionState(topic, 0);
+    expect(await produce(topic, leader, -1, 'a')).toBe(ErrorCode.NONE);
     const followers = replicas.filter((id) => id !== leader);
 
     // Freeze both followers: their leases lapse and the ISR shrinks to the leader alone.
     for (const id of followers) env.cluster.pauseBroker(id);
     try {
-      await waitForPartition(topic, (p) => p.isr.length === 1 && p.leader === leader, 'ISR shrunk to the leader');
-      await expect(produce(topic, -1, ['b'])).rejects.toThrow(/not enough|in-sync|NOT_ENOUGH_REPLICAS/i);
+      await waitForPartition(
+        topic,
+        leader,
+        (p) => p.isr.length === 1 && p.leader === leader,
+        'ISR shrunk to the leader',
+      );
+      expect(await produce(topic, leader, -1, 'b')).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
       // acks=1 does not need the ISR.
-      await produce(topic, 1, ['c']);
+      expect(await produce(topic, leader, 1, 'c')).toBe(ErrorCode.NONE);
     } finally {
       for (const id of followers) env.cluster.resumeBroker(id);
     }
-    await waitForPartition(topic, (p) => p.isr.length === 3, 'followers back in the ISR');
-    await produce(topic, -1, ['d']);
-    expect(await consumeAll(topic, 3)).toEqual(['a', 'c', 'd']);
+    // Every broker, the leader included, must report the full ISR again (a resumed broker may
+    // briefly serve the metadata it had before it was frozen).
+    await env.cluster.waitUntilHealthy();
+    expect(await produce(topic, leader, -1, 'd')).toBe(ErrorCode.NONE);
+    expect(await readAll(topic, leader)).toEqual(['a-0', 'c-0', 'd-0']);
   }, 120_000);
 
   it('elects an out-of-sync replica only when the topic allows it, and the old leader truncates its divergent tail', async () => {
     const topic = 'unclean';
-    await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: 1,
-          replicationFactor: 3,
-          configEntries: [{ name: 'unclean.leader.election.enable', value: 'true' }],
-        },
-      ],
-    });
-    await produce(topic, -1, ['shared-1', 'shared-2']);
-    const { leader: oldLeader, replicas } = await partitionState(topic);
+    await createTopic(topic, { 'unclean.leader.election.enable': 'true' });
+    await env.cluster.waitUntilHealthy();
+    const { leader: oldLeader, replicas } = await partitionState(topic, 0);
+    expect(await produce(topic, oldLeader, -1, 'shared', 2)).toBe(ErrorCode.NONE);
     const followers = replicas.filter((id) => id !== oldLeader);
 
     // Isolate the followers, then write to the old leader alone (acks=1): these records exist
     // only on it.
     for (const id of followers) env.cluster.pauseBroker(id);
     try {
-      await waitForPartition(topic, (p) => p.isr.length === 1, 'ISR shrunk to the old leader');
-      await produce(topic, 1, ['lost-1', 'lost-2', 'lost-3']);
+      await waitForPartition(topic, oldLeader, (p) => p.isr.length === 1, 'ISR shrunk to the old leader');
+      expect(await produce(topic, oldLeader, 1, 'lost', 3)).toBe(ErrorCode.NONE);
     } finally {
       env.cluster.pauseBroker(oldLeader);
       for (const id of followers) env.cluster.resumeBroker(id);
     }
+    let newLeader = -1;
     try {
       // The only ISR member is gone: a follower is elected uncleanly and takes new writes.
-      await waitForPartition(topic, (p) => followers.includes(p.leader), 'unclean election');
-      await produce(topic, -1, ['new-1']);
+      await waitForPartition(
+        topic,
+        followers[0]!,
+        (p) => {
+          newLeader = p.leader;
+          return followers.includes(p.leader) && p.isr.length === 1;
+        },
+        'unclean election',
+      );
+      await waitFor(
+        async () => (await produce(topic, newLeader, 1, 'new')) === ErrorCode.NONE,
+        10_000,
+        'write to the new leader',
+      );
     } finally {
       env.cluster.resumeBroker(oldLeader);
     }
     // The old leader rejoins as a follower, truncates what it alone had, and catches up; as the
-    // preferred replica it then gets leadership back, so reading from it shows its log.
-    await waitForPartition(topic, (p) => p.leader === oldLeader && p.isr.length === 3, 'old leader back and leading');
-    expect(await consumeAll(topic, 3)).toEqual(['shared-1', 'shared-2', 'new-1']);
+    // preferred replica it then gets leadership back, so reading from it shows its own log.
+    expect(replicas[0]).toBe(oldLeader);
+    await waitForPartition(
+      topic,
+      oldLeader,
+      (p) => p.leader === oldLeader && p.isr.length === 3,
+      'old leader back and leading',
+    );
+    expect(await readAll(topic, oldLeader)).toEqual(['shared-0', 'shared-1', 'new-0']);
   }, 120_000);
 });
