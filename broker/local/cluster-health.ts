@@ -1,13 +1,8 @@
 import { KafkaConnection } from '../../client/kafka-connection.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { MetadataRequest, MetadataResponse } from '../../protocol/messages/index.js';
+import { APIS } from '../../protocol/messages/index.js';
 
-const METADATA = {
-  apiKey: 3,
-  name: 'Metadata',
-  request: MetadataRequest,
-  response: MetadataResponse,
-} as const;
+const METADATA = APIS.Metadata;
 
 export interface HealthTarget {
   nodeId: number;

@@ -84,37 +84,36 @@ export class LeaderNotAvailableError extends PartitionError {
   }
 }
 
-/** acks=all was requested but the ISR is smaller than min.insync.replicas: nothing was written. */
-export class NotEnoughReplicasError extends PartitionError {
-  override name = 'NotEnoughReplicasError';
+/** The ISR is smaller than min.insync.replicas for an acks=all write. */
+abstract class InsufficientIsrError extends PartitionError {
   constructor(
     topic: string,
     partition: number,
     readonly isrSize: number,
     readonly minInsyncReplicas: number,
+    when: string,
   ) {
     super(
-      `${topic}-${partition} has ${isrSize} in-sync replicas, below min.insync.replicas ${minInsyncReplicas}`,
+      `${topic}-${partition} has ${isrSize} in-sync replicas, below min.insync.replicas ${minInsyncReplicas}, ${when}`,
       topic,
       partition,
     );
   }
 }
 
+/** acks=all was requested but the ISR is smaller than min.insync.replicas: nothing was written. */
+export class NotEnoughReplicasError extends InsufficientIsrError {
+  override name = 'NotEnoughReplicasError';
+  constructor(topic: string, partition: number, isrSize: number, minInsyncReplicas: number) {
+    super(topic, partition, isrSize, minInsyncReplicas, 'so nothing was written');
+  }
+}
+
 /** The write was appended and replicated to the ISR, but the ISR had shrunk below min.insync.replicas. */
-export class NotEnoughReplicasAfterAppendError extends PartitionError {
+export class NotEnoughReplicasAfterAppendError extends InsufficientIsrError {
   override name = 'NotEnoughReplicasAfterAppendError';
-  constructor(
-    topic: string,
-    partition: number,
-    readonly isrSize: number,
-    readonly minInsyncReplicas: number,
-  ) {
-    super(
-      `${topic}-${partition} shrank to ${isrSize} in-sync replicas, below min.insync.replicas ${minInsyncReplicas}, after the append`,
-      topic,
-      partition,
-    );
+  constructor(topic: string, partition: number, isrSize: number, minInsyncReplicas: number) {
+    super(topic, partition, isrSize, minInsyncReplicas, 'after the append');
   }
 }
 

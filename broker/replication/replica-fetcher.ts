@@ -1,11 +1,6 @@
 import { ConnectionError, KafkaConnection } from '../../client/kafka-connection.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import {
-  FetchRequest,
-  FetchResponse,
-  OffsetForLeaderEpochRequest,
-  OffsetForLeaderEpochResponse,
-} from '../../protocol/messages/index.js';
+import { APIS } from '../../protocol/messages/index.js';
 import { scanRecordBatches } from '../../protocol/record-batch/header.js';
 import type { BrokerEndpoint } from '../cluster/broker-lease.js';
 import type { Logger } from '../common/logger.js';
@@ -13,13 +8,8 @@ import { getOrCreate } from '../common/maps.js';
 import { NonMonotonicOffsetError } from '../storage/errors.js';
 import type { Partition } from './partition.js';
 
-const FETCH = { apiKey: 1, name: 'Fetch', request: FetchRequest, response: FetchResponse } as const;
-const OFFSET_FOR_LEADER_EPOCH = {
-  apiKey: 23,
-  name: 'OffsetForLeaderEpoch',
-  request: OffsetForLeaderEpochRequest,
-  response: OffsetForLeaderEpochResponse,
-} as const;
+const FETCH = APIS.Fetch;
+const OFFSET_FOR_LEADER_EPOCH = APIS.OffsetForLeaderEpoch;
 /** Fetch v12: replica id in the body, current and last-fetched leader epochs, topic names. */
 const FETCH_VERSION = 12;
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;

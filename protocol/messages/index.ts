@@ -54,35 +54,46 @@ export interface ApiPair {
   readonly response: MessageSchema;
 }
 
-function pair(name: string, request: MessageSchema, response: MessageSchema): ApiPair {
+function pair<Req extends MessageSchema, Res extends MessageSchema>(
+  name: string,
+  request: Req,
+  response: Res,
+): { readonly apiKey: number; readonly name: string; readonly request: Req; readonly response: Res } {
   if (request.apiKey !== response.apiKey) throw new Error(`${name}: request and response api keys differ`);
   return { apiKey: request.apiKey, name, request, response };
 }
 
+/** Every API Spool can encode and decode, by name, keeping each pair's precise message types. */
+export const APIS = {
+  Produce: pair('Produce', ProduceRequest, ProduceResponse),
+  Fetch: pair('Fetch', FetchRequest, FetchResponse),
+  ListOffsets: pair('ListOffsets', ListOffsetsRequest, ListOffsetsResponse),
+  Metadata: pair('Metadata', MetadataRequest, MetadataResponse),
+  OffsetCommit: pair('OffsetCommit', OffsetCommitRequest, OffsetCommitResponse),
+  OffsetFetch: pair('OffsetFetch', OffsetFetchRequest, OffsetFetchResponse),
+  FindCoordinator: pair('FindCoordinator', FindCoordinatorRequest, FindCoordinatorResponse),
+  JoinGroup: pair('JoinGroup', JoinGroupRequest, JoinGroupResponse),
+  Heartbeat: pair('Heartbeat', HeartbeatRequest, HeartbeatResponse),
+  LeaveGroup: pair('LeaveGroup', LeaveGroupRequest, LeaveGroupResponse),
+  SyncGroup: pair('SyncGroup', SyncGroupRequest, SyncGroupResponse),
+  DescribeGroups: pair('DescribeGroups', DescribeGroupsRequest, DescribeGroupsResponse),
+  ListGroups: pair('ListGroups', ListGroupsRequest, ListGroupsResponse),
+  ApiVersions: pair('ApiVersions', ApiVersionsRequest, ApiVersionsResponse),
+  CreateTopics: pair('CreateTopics', CreateTopicsRequest, CreateTopicsResponse),
+  DeleteTopics: pair('DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse),
+  InitProducerId: pair('InitProducerId', InitProducerIdRequest, InitProducerIdResponse),
+  OffsetForLeaderEpoch: pair(
+    'OffsetForLeaderEpoch',
+    OffsetForLeaderEpochRequest,
+    OffsetForLeaderEpochResponse,
+  ),
+  DescribeConfigs: pair('DescribeConfigs', DescribeConfigsRequest, DescribeConfigsResponse),
+  CreatePartitions: pair('CreatePartitions', CreatePartitionsRequest, CreatePartitionsResponse),
+  DeleteGroups: pair('DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse),
+  DescribeCluster: pair('DescribeCluster', DescribeClusterRequest, DescribeClusterResponse),
+} as const;
+
 /** Every API whose messages Spool can encode and decode, by api key. */
 export const API_REGISTRY: ReadonlyMap<number, ApiPair> = new Map(
-  [
-    pair('Produce', ProduceRequest, ProduceResponse),
-    pair('Fetch', FetchRequest, FetchResponse),
-    pair('ListOffsets', ListOffsetsRequest, ListOffsetsResponse),
-    pair('Metadata', MetadataRequest, MetadataResponse),
-    pair('OffsetCommit', OffsetCommitRequest, OffsetCommitResponse),
-    pair('OffsetFetch', OffsetFetchRequest, OffsetFetchResponse),
-    pair('FindCoordinator', FindCoordinatorRequest, FindCoordinatorResponse),
-    pair('JoinGroup', JoinGroupRequest, JoinGroupResponse),
-    pair('Heartbeat', HeartbeatRequest, HeartbeatResponse),
-    pair('LeaveGroup', LeaveGroupRequest, LeaveGroupResponse),
-    pair('SyncGroup', SyncGroupRequest, SyncGroupResponse),
-    pair('DescribeGroups', DescribeGroupsRequest, DescribeGroupsResponse),
-    pair('ListGroups', ListGroupsRequest, ListGroupsResponse),
-    pair('ApiVersions', ApiVersionsRequest, ApiVersionsResponse),
-    pair('CreateTopics', CreateTopicsRequest, CreateTopicsResponse),
-    pair('DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse),
-    pair('InitProducerId', InitProducerIdRequest, InitProducerIdResponse),
-    pair('OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse),
-    pair('DescribeConfigs', DescribeConfigsRequest, DescribeConfigsResponse),
-    pair('CreatePartitions', CreatePartitionsRequest, CreatePartitionsResponse),
-    pair('DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse),
-    pair('DescribeCluster', DescribeClusterRequest, DescribeClusterResponse),
-  ].map((p) => [p.apiKey, p]),
+  Object.values(APIS).map((p): [number, ApiPair] => [p.apiKey, p]),
 );

@@ -189,7 +189,7 @@ export function summaryLine(options: {
     `lost=${r.lost} duplicates=${r.duplicates} offset-mismatch=${r.offsetMismatches} out-of-order=${r.outOfOrder} foreign=${r.foreign}`,
     `consumer-seen=${r.consumerSeen} consumer-saw-lost=${r.consumerSawLost}`,
     `divergent-replicas=${r.divergentReplicas} lagging-replicas=${r.laggingReplicas}`,
-    `failover kill-leader: ${stats(byKind('kill-leader'))}; kill-controller: ${stats(byKind('kill-controller'))}; pause: ${stats(byKind('pause'))}`,
+    `first kafkajs ack after fault: kill-leader ${stats(byKind('kill-leader'))}; kill-controller ${stats(byKind('kill-controller'))}; pause ${stats(byKind('pause'))}`,
     `client: producer-replacements=${options.client.producerReplacements} consumer-crashes=${options.client.consumerCrashes}`,
     `recovery: ${stats(faults.flatMap((f) => (f.recoveredMs === undefined ? [] : [f.recoveredMs])))}`,
     `duration=${(options.durationMs / 1000).toFixed(0)} s`,

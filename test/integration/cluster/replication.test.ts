@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../../../client/kafka-connection.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
-import {
-  CreateTopicsRequest,
-  CreateTopicsResponse,
-  FetchRequest,
-  FetchResponse,
-  MetadataRequest,
-  MetadataResponse,
-  ProduceRequest,
-  ProduceResponse,
-} from '../../../protocol/messages/index.js';
+import { APIS } from '../../../protocol/messages/index.js';
 import { makeBatch, recordsOf } from '../../helpers/batches.js';
 import { waitFor } from '../../helpers/compat-checks.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
@@ -22,20 +13,7 @@ import { startLocalCluster } from '../../helpers/local-cluster.js';
  * connection: a client library would wait out frozen brokers picked for metadata.
  */
 
-const METADATA = {
-  apiKey: 3,
-  name: 'Metadata',
-  request: MetadataRequest,
-  response: MetadataResponse,
-} as const;
-const PRODUCE = { apiKey: 0, name: 'Produce', request: ProduceRequest, response: ProduceResponse } as const;
-const FETCH = { apiKey: 1, name: 'Fetch', request: FetchRequest, response: FetchResponse } as const;
-const CREATE_TOPICS = {
-  apiKey: 19,
-  name: 'CreateTopics',
-  request: CreateTopicsRequest,
-  response: CreateTopicsResponse,
-} as const;
+const { Metadata: METADATA, Produce: PRODUCE, Fetch: FETCH, CreateTopics: CREATE_TOPICS } = APIS;
 const NO_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
