@@ -89,7 +89,6 @@ async function main(): Promise<void> {
         5,
       );
       const seen = writer.firstSightingAfter(killedAt, killed);
-      const lateAcks = writer.acks.filter((a) => a.at > killedAt && a.leader === killed).length;
       await exited;
 
       const restartAt = Date.now();
@@ -103,7 +102,6 @@ async function main(): Promise<void> {
         newEpoch: seen?.leaderEpoch ?? -1,
         visibleMs: seen ? seen.at - killedAt : -1,
         failoverMs: first.at - killedAt,
-        lateAcks,
         restartMs: readyAt - restartAt,
         isrFullMs: Date.now() - restartAt,
       };

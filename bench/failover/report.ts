@@ -10,8 +10,6 @@ export interface FailoverRun {
   visibleMs: number;
   /** Kill to the first acks=all write acknowledged by the new leader: the failover time. */
   failoverMs: number;
-  /** Writes acknowledged by the old leader after the kill (must be 0). */
-  lateAcks: number;
   /** Restart of the killed broker until it was ready (includes waiting out its old lease). */
   restartMs: number;
   /** From the restart until the ISR was full again. */
@@ -47,7 +45,7 @@ export function machineLine(): string {
 export function markdownReport(runs: readonly FailoverRun[], extra: readonly string[]): string {
   const rows = runs.map(
     (r) =>
-      `| ${r.run} | ${r.killed} | ${r.newLeader} (epoch ${r.newEpoch}) | ${r.visibleMs} | **${r.failoverMs}** | ${r.lateAcks} | ${r.restartMs} | ${r.isrFullMs} |`,
+      `| ${r.run} | ${r.killed} | ${r.newLeader} (epoch ${r.newEpoch}) | ${r.visibleMs} | **${r.failoverMs}** | ${r.restartMs} | ${r.isrFullMs} |`,
   );
   const failovers = runs.map((r) => r.failoverMs);
   const visible = runs.map((r) => r.visibleMs);
@@ -62,8 +60,8 @@ export function markdownReport(runs: readonly FailoverRun[], extra: readonly str
     machineLine(),
     settingsLine(process.env),
     '',
-    '| run | killed leader | new leader | new leader in Metadata (ms) | first acks=all write (ms) | acks from killed leader | restart (ms) | ISR full again (ms) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| run | killed leader | new leader | new leader in Metadata (ms) | first acks=all write (ms) | restart (ms) | ISR full again (ms) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     `Failover (SIGKILL of the leader → first acks=all write acknowledged by the new leader), ${runs.length} runs: ${stat(failovers)}.`,

@@ -21,8 +21,11 @@ import { Rng } from './fixtures/records.js';
  * records reordered, nothing a consumer saw may vanish, and every replica's log must equal the
  * leader's batch for batch. See test/chaos/cluster/ for the workload, the faults and the checker.
  *
- * SPOOL_CHAOS_CYCLES sets the number of faults (default 4, about two minutes; `npm run
- * test:chaos:long` runs 24). SPOOL_CHAOS_SEED replays a run's choice of faults.
+ * SPOOL_CHAOS_CYCLES sets the number of faults (default 4: about 50 s on two cores; `npm run
+ * test:chaos:long` runs 24 in about 3 minutes). SPOOL_CHAOS_SEED replays a run's choice of faults
+ * and targets (timing still varies). SPOOL_CHAOS_KAFKAJS_LOG=1 turns on kafkajs logging and
+ * SPOOL_TEST_LOG_LEVEL=info the brokers'. The summary line printed at the end is meant for the
+ * issue notes.
  */
 const CYCLES = Number(process.env.SPOOL_CHAOS_CYCLES ?? 4);
 const SEED = Number(process.env.SPOOL_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -34,11 +37,14 @@ let env: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
 let workload: Workload | undefined;
 
 afterAll(async () => {
-  await workload?.stopProducers(5000);
-  await workload?.stopConsumers();
-  if (env) {
-    for (let id = 0; id < BROKERS; id++) env.cluster.resumeBroker(id);
-    await env.stop();
+  try {
+    await workload?.stopProducers(5000);
+    await workload?.stopConsumers(10_000);
+  } finally {
+    if (env) {
+      for (let id = 0; id < BROKERS; id++) env.cluster.resumeBroker(id);
+      await env.stop();
+    }
   }
 }, 120_000);
 
@@ -58,7 +64,7 @@ async function settle(dataDir: string): Promise<Settled> {
     return await waitFor(
       'every replica to catch up with its leader',
       async () => {
-        const meta = await waitForHealthy(env!.cluster, TOPIC, PARTITIONS, BROKERS, 60_000);
+        const meta = await waitForHealthy(env!.cluster, TOPIC, PARTITIONS, BROKERS, 20_000);
         const leaders = meta.partitions.map((p) => p.leader);
         const logs = await Promise.all(
           leaders.map((_, p) =>
@@ -156,7 +162,9 @@ describe('cluster chaos', () => {
       `producers stopped: ${workload.acked.length} acknowledged, ${workload.indeterminate.length + stillInFlight.length} indeterminate`,
     );
 
+    log('settling: waiting for a full ISR and equal replica logs');
     const settled = await settle(dataDir);
+    log(`settled: leaders [${settled.leaders}]; reading every partition from its leader`);
     const replicas: ReplicaComparison[][] = settled.logs.map((logs, p) => {
       const leaderLog = logs[settled.leaders[p]!]!;
       return logs.filter((l) => l.broker !== leaderLog.broker).map((l) => compareToLeader(leaderLog, l));
@@ -167,16 +175,18 @@ describe('cluster chaos', () => {
     for (let p = 0; p < PARTITIONS; p++) {
       const port = cluster.state.brokers.find((b) => b.nodeId === settled.leaders[p])!.port;
       // The leader learns its followers' log ends on their next fetch: give the HW a moment.
-      let read = await readPartition(port, TOPIC, p);
-      for (let i = 0; i < 40 && read.highWatermark < leaderEnds[p]!; i++) {
+      const deadline = Date.now() + 10_000;
+      let read = await readPartition(port, TOPIC, p, 10_000);
+      while (read.highWatermark < leaderEnds[p]! && Date.now() < deadline) {
         await sleep(250);
-        read = await readPartition(port, TOPIC, p);
+        read = await readPartition(port, TOPIC, p, 10_000);
       }
       finalLogs.push(read.records);
       highWatermarks.push(read.highWatermark);
     }
 
     // Give the consumer group a moment to read to the end, then stop it.
+    log(`read ${finalLogs.map((l) => l.length)} records; waiting for the consumers to reach the end`);
     const caughtUp = await waitFor(
       'consumers to reach the high watermarks',
       async () => workload!.seenEnd().every((end, p) => end >= highWatermarks[p]! - 1) || undefined,
@@ -186,7 +196,8 @@ describe('cluster chaos', () => {
       () => true,
       () => false,
     );
-    await workload.stopConsumers();
+    const consumersStopped = await workload.stopConsumers();
+    log(`consumers caught up: ${caughtUp}; stopped: ${consumersStopped}`);
 
     const result: CheckResult = check({
       partitions: PARTITIONS,

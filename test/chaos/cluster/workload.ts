@@ -241,8 +241,10 @@ export class Workload {
     await Promise.race([Promise.allSettled(this.producerLoops), sleep(graceMs)]);
   }
 
-  async stopConsumers(): Promise<void> {
+  /** Disconnects the consumers; returns false if kafkajs did not finish within `graceMs`. */
+  async stopConsumers(graceMs = 20_000): Promise<boolean> {
     this.consumersStopping = true;
-    await Promise.allSettled([...this.consumers.values()].map((c) => c.disconnect()));
+    const done = Promise.allSettled([...this.consumers.values()].map((c) => c.disconnect())).then(() => true);
+    return Promise.race([done, sleep(graceMs).then(() => false)]);
   }
 }
