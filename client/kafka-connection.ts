@@ -122,20 +122,23 @@ export class KafkaConnection {
     });
   }
 
+  /**
+   * Buffers chunks until a whole frame is present and only then joins them, so a large response
+   * arriving in many chunks is copied once, not once per chunk.
+   */
   private onData(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
       if (this.buffered < 4) return;
-      let data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      this.chunks = [data];
-      const size = data.readInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      const frame = data.subarray(4, 4 + size);
-      data = data.subarray(4 + size);
-      this.chunks = data.length > 0 ? [data] : [];
-      this.buffered = data.length;
-      this.onFrame(frame);
+      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)];
+      const needed = 4 + this.chunks[0]!.readInt32BE(0);
+      if (this.buffered < needed) return;
+      const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      const rest = data.subarray(needed);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.onFrame(data.subarray(4, needed));
     }
   }
 
