@@ -60,6 +60,7 @@ export class ReplicaManager {
   private maintenance: NodeJS.Timeout | undefined;
   private closed = false;
   private checkpointRuns = 0;
+  private readonly checkpointedHw = new WeakMap<Partition, number>();
 
   constructor(
     private readonly logs: LogManager,
@@ -308,12 +309,15 @@ export class ReplicaManager {
 
   async checkpointHighWatermarks(): Promise<void> {
     for (const partition of this.partitions.values()) {
-      await writeOffsetCheckpoint(
-        join(partition.log.dir, HIGH_WATERMARK_FILE),
-        partition.highWatermark,
-      ).catch((error: unknown) =>
-        this.options.logger.warn({ err: error, topic: partition.topic }, 'HW checkpoint failed'),
-      );
+      const hw = partition.highWatermark;
+      // Each checkpoint is an fsynced rename: skip partitions whose high watermark has not moved.
+      if (this.checkpointedHw.get(partition) === hw) continue;
+      try {
+        await writeOffsetCheckpoint(join(partition.log.dir, HIGH_WATERMARK_FILE), hw);
+        this.checkpointedHw.set(partition, hw);
+      } catch (error) {
+        this.options.logger.warn({ err: error, topic: partition.topic }, 'HW checkpoint failed');
+      }
     }
   }
 
