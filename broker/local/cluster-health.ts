@@ -13,6 +13,7 @@ export interface HealthTarget {
 /** Why the cluster is not healthy yet, or null when it is. */
 async function unhealthyReason(brokers: readonly HealthTarget[]): Promise<string | null> {
   const expected = brokers.map((b) => b.nodeId).sort((a, b) => a - b);
+  let topicsSeen: string | undefined;
   for (const broker of brokers) {
     const connection = await KafkaConnection.connect(broker.host, broker.port, {
       clientId: 'spool-health',
@@ -24,6 +25,13 @@ async function unhealthyReason(brokers: readonly HealthTarget[]): Promise<string
         allowAutoTopicCreation: false,
         includeTopicAuthorizedOperations: false,
       });
+      // Every broker must know the same topics (one that has not caught up lists fewer).
+      const topics = response.topics
+        .map((t) => t.name ?? '')
+        .sort()
+        .join(',');
+      if (topicsSeen !== undefined && topics !== topicsSeen) return `brokers disagree on topics`;
+      topicsSeen = topics;
       const seen = response.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
       if (expected.some((id) => !seen.includes(id))) return `broker ${broker.nodeId} sees brokers ${seen}`;
       for (const topic of response.topics) {

@@ -221,8 +221,9 @@ export class ReplicaManager {
     records: Buffer | null,
     options: { acks: number; timeoutMs: number; leaderEpoch?: number },
   ) {
-    const topic = this.topicOrThrow(topicName, partition);
-    const config = this.configOf(topic);
+    // Leadership first: it also catches up with metadata for a topic created a moment ago.
+    const replica = await this.leaderReplica(topicName, partition);
+    const config = this.configOf(this.topicOrThrow(topicName, partition));
     const batches = records ?? Buffer.alloc(0);
     const spans = scanRecordBatches(batches, { verifyCrc: true });
     for (const span of spans) {
@@ -230,7 +231,6 @@ export class ReplicaManager {
         throw new MessageTooLargeError(topicName, partition, span.sizeInBytes, config['max.message.bytes']);
       }
     }
-    const replica = await this.leaderReplica(topicName, partition);
     return replica.appendAsLeader(batches, { acks: options.acks, timeoutMs: options.timeoutMs, config });
   }
 
