@@ -119,10 +119,11 @@ export class Partition {
       // Record where the new epoch starts before acting as its leader (KIP-101). Inside the append
       // queue, so no follower append of the old epoch can land after it.
       const epochStart = await this.appendQueue.run(async () => {
+        // From here on follower appends of the old epoch are refused (see follows()).
+        this.stateValue = state;
         await this.log.assignLeaderEpoch(state.leaderEpoch);
         return this.log.logEndOffset;
       });
-      this.stateValue = state;
       this.becomeLeader(state, epochStart);
     } else {
       this.stateValue = state;
