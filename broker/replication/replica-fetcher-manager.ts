@@ -1,6 +1,7 @@
 import type { BrokerEndpoint } from '../cluster/broker-lease.js';
 import type { PartitionState } from '../cluster/partition-state-store.js';
 import type { Logger } from '../common/logger.js';
+import { partitionKey } from '../server/fetch-waiters.js';
 import type { Partition } from './partition.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
 
@@ -75,5 +76,5 @@ export class ReplicaFetcherManager {
 }
 
 function keyOf(partition: Partition): string {
-  return `${partition.topic}\u0000${partition.index}`;
+  return partitionKey(partition.topic, partition.index);
 }

@@ -5,6 +5,7 @@ import { scanRecordBatches } from '../../protocol/record-batch/header.js';
 import type { BrokerEndpoint } from '../cluster/broker-lease.js';
 import type { Logger } from '../common/logger.js';
 import { getOrCreate } from '../common/maps.js';
+import { partitionKey } from '../server/fetch-waiters.js';
 import { NonMonotonicOffsetError } from '../storage/errors.js';
 import type { Partition } from './partition.js';
 
@@ -149,7 +150,7 @@ export class ReplicaFetcher {
     });
     for (const topic of response.topics) {
       for (const result of topic.partitions) {
-        const key = `${topic.topic}\u0000${result.partition}`;
+        const key = partitionKey(topic.topic, result.partition);
         const entry = asked.get(key);
         if (!entry || this.partitions.get(key) !== entry.followed) continue; // epoch moved on meanwhile
         const { followed, localEpoch } = entry;
@@ -204,7 +205,7 @@ export class ReplicaFetcher {
     });
     for (const topic of response.responses) {
       for (const result of topic.partitions) {
-        const key = `${topic.topic}\u0000${result.partitionIndex}`;
+        const key = partitionKey(topic.topic, result.partitionIndex);
         const entry = entries.find(([k]) => k === key)?.[1];
         if (!entry || this.partitions.get(key) !== entry) continue;
         await this.apply(entry, result);
