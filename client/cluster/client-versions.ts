@@ -1,0 +1,22 @@
+import type { VersionRange } from './broker-pool.js';
+
+/**
+ * The versions of each API this client's code knows how to build requests for and read
+ * responses of. The lower bounds skip versions lacking fields we rely on (e.g. Metadata v0 has
+ * no controller id; OffsetFetch before v2 cannot ask for "all topics").
+ */
+export const CLIENT_VERSIONS = {
+  Metadata: { min: 1, max: 12 },
+  CreateTopics: { min: 2, max: 7 },
+  DeleteTopics: { min: 1, max: 6 },
+  CreatePartitions: { min: 0, max: 3 },
+  DescribeConfigs: { min: 1, max: 4 },
+  DescribeCluster: { min: 0, max: 1 },
+  ListGroups: { min: 0, max: 5 },
+  DescribeGroups: { min: 0, max: 5 },
+  DeleteGroups: { min: 0, max: 2 },
+  FindCoordinator: { min: 1, max: 6 },
+  OffsetFetch: { min: 2, max: 9 },
+  OffsetCommit: { min: 2, max: 9 },
+  ListOffsets: { min: 1, max: 6 },
+} as const satisfies Record<string, VersionRange>;
