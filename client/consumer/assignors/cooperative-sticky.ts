@@ -21,7 +21,9 @@ import {
  * - Cooperative: a partition that moves from member A to member B is left out of both assignments
  *   in this rebalance. A sees it gone, revokes it and rejoins; the follow-up rebalance gives it to
  *   B. A partition is therefore never owned by two members at once, and partitions that stay put
- *   keep flowing through the rebalance.
+ *   keep flowing through the rebalance. With identical subscriptions the follow-up rebalance
+ *   completes the assignment and only adds; with differing subscriptions the balancing is a
+ *   heuristic (fresh-partition chains before moving owned ones) and may take another round.
  */
 export class CooperativeStickyAssignor implements PartitionAssignor {
   readonly name = 'cooperative-sticky';
@@ -206,6 +208,8 @@ function assignGeneral(
     counts[m]!++;
   }
 
+  repairWithFreshMoves(owner, wasOwned, counts, partitions, eligible);
+
   // Fresh partitions first, then owned ones; within each, highest index first (keeps low ones put).
   const order = [...partitions.keys()].sort((a, b) => wasOwned[a]! - wasOwned[b]! || b - a);
   for (;;) {
@@ -265,4 +269,100 @@ export function withholdTransfers(members: readonly GroupMember[], target: Group
     );
   }
   return result;
+}
+
+/**
+ * Fixes imbalance by moving only partitions nobody owned, along chains (member u hands a fresh
+ * partition to v, v one to w, ...), so that owned partitions move only when nothing else helps. A
+ * member is unbalanced when it holds a partition some eligible member with two fewer could take.
+ * Chains that end at a member with two fewer lower the sum of squared counts; chains ending at one
+ * with one fewer (sideways) are kept only when they leave the receiving member balanced.
+ */
+function repairWithFreshMoves(
+  owner: Int32Array,
+  wasOwned: Uint8Array,
+  counts: Int32Array,
+  partitions: readonly Partition[],
+  eligible: ReadonlyMap<string, readonly number[]>,
+): void {
+  const memberCount = counts.length;
+  const held: Set<number>[] = Array.from({ length: memberCount }, () => new Set());
+  owner.forEach((m, i) => {
+    held[m]!.add(i);
+  });
+  const move = (i: number, to: number) => {
+    const from = owner[i]!;
+    held[from]!.delete(i);
+    counts[from]!--;
+    held[to]!.add(i);
+    counts[to]!++;
+    owner[i] = to;
+  };
+  const unbalanced = (m: number): boolean => {
+    const seen = new Set<string>();
+    for (const i of held[m]!) {
+      const topic = partitions[i]!.topic;
+      if (seen.has(topic)) continue;
+      seen.add(topic);
+      for (const other of eligible.get(topic)!) if (counts[other]! <= counts[m]! - 2) return true;
+    }
+    return false;
+  };
+  /**
+   * Breadth-first over fresh moves from `start`; applies the chain to the first member `accept`
+   * takes and returns it (as partition, previous owner) for undoing, or null when there is none.
+   */
+  const chain = (start: number, accept: (m: number) => boolean): { i: number; from: number }[] | null => {
+    const parent = new Map<number, { from: number; partition: number }>();
+    const queue = [start];
+    const visited = new Set([start]);
+    for (let head = 0; head < queue.length; head++) {
+      const u = queue[head]!;
+      for (const i of held[u]!) {
+        if (wasOwned[i]) continue;
+        for (const v of eligible.get(partitions[i]!.topic)!) {
+          if (visited.has(v)) continue;
+          visited.add(v);
+          parent.set(v, { from: u, partition: i });
+          if (!accept(v)) {
+            queue.push(v);
+            continue;
+          }
+          const hops: { i: number; from: number; to: number }[] = [];
+          for (let w = v; w !== start; w = parent.get(w)!.from) {
+            const { from, partition } = parent.get(w)!;
+            hops.push({ i: partition, from, to: w });
+          }
+          for (const hop of hops) move(hop.i, hop.to);
+          return hops;
+        }
+      }
+    }
+    return null;
+  };
+  const limit = 4 * partitions.length + 16;
+  for (let round = 0; round < limit; round++) {
+    const candidates = [...counts.keys()].filter(unbalanced).sort((a, b) => counts[b]! - counts[a]! || a - b);
+    let progressed = false;
+    for (const h of candidates) {
+      const c = counts[h]!;
+      if (chain(h, (m) => counts[m]! <= c - 2)) {
+        progressed = true;
+        break;
+      }
+      let receiver = -1;
+      const sideways = chain(h, (m) => {
+        receiver = m;
+        return counts[m]! === c - 1;
+      });
+      if (sideways) {
+        if (!unbalanced(receiver)) {
+          progressed = true;
+          break;
+        }
+        for (const hop of sideways) move(hop.i, hop.from);
+      }
+    }
+    if (!progressed) return;
+  }
 }
