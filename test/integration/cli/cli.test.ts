@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalCluster } from '../../helpers/local-cluster.js';
+
+/** The real `spool` CLI as a child process against a 3-broker cluster (one for the whole file). */
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+let local: Awaited<ReturnType<typeof startLocalCluster>>;
+let bootstrap: string;
+
+beforeAll(async () => {
+  local = await startLocalCluster({ brokers: 3 });
+  bootstrap = local.bootstrap.join(',');
+}, 60_000);
+
+afterAll(async () => {
+  await local?.stop();
+});
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `spool ...args` (through tsx, as the npm bin does) with --bootstrap pointing at the cluster. */
+function spool(args: string[], options: { bootstrap?: boolean; entry?: string } = {}): Promise<Result> {
+  const entry = options.entry === 'bin' ? ['cli/bin.js'] : ['--import', 'tsx', 'cli/spool.ts'];
+  const full = options.bootstrap === false ? args : ['--bootstrap', bootstrap, ...args];
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [...entry, ...full],
+      { cwd: ROOT, timeout: 30_000, env: { ...process.env, SPOOL_BOOTSTRAP: undefined } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function ok(args: string[]): Promise<string> {
+  const result = await spool(args);
+  expect(result, `spool ${args.join(' ')}: ${result.stderr}`).toMatchObject({ code: 0 });
+  return result.stdout;
+}
+
+describe('spool CLI', () => {
+  it('prints help for the program and for subcommands, exiting 0', async () => {
+    const top = await spool(['--help'], { bootstrap: false, entry: 'bin' });
+    expect(top.code).toBe(0);
+    for (const command of ['dev', 'topic', 'group', 'cluster']) expect(top.stdout).toContain(command);
+    const create = await spool(['topic', 'create', '--help'], { bootstrap: false });
+    expect(create.code).toBe(0);
+    expect(create.stdout).toContain('--replication-factor');
+    expect(create.stdout).toContain('--bootstrap');
+    const dev = await spool(['dev', '--help'], { bootstrap: false });
+    expect(dev.code).toBe(0);
+    expect(dev.stdout).toContain('--brokers');
+  }, 30_000);
+
+  it('describes the cluster as JSON', async () => {
+    const cluster = JSON.parse(await ok(['--output', 'json', 'cluster', 'describe']));
+    expect(cluster.brokers).toHaveLength(3);
+    expect(cluster.brokers.map((b: { nodeId: number }) => b.nodeId)).toContain(cluster.controllerId);
+    expect(cluster.clusterId).not.toBe('');
+    const text = await ok(['cluster', 'describe']);
+    expect(text).toContain(`cluster id:  ${cluster.clusterId}`);
+  });
+
+  it('creates, lists, describes, alters and deletes a topic', async () => {
+    expect(
+      await ok([
+        'topic',
+        'create',
+        'cli-orders',
+        '--partitions',
+        '2',
+        '--replication-factor',
+        '3',
+        '--config',
+        'retention.ms=3600000',
+      ]),
+    ).toContain('created topic cli-orders');
+    expect((await ok(['topic', 'list'])).split('\n')).toContain('cli-orders');
+
+    const text = await ok(['topic', 'describe', 'cli-orders']);
+    expect(text).toMatch(/partitions: 2\s+replication factor: 3/);
+    expect(text).toContain('retention.ms=3600000');
+    const described = JSON.parse(await ok(['topic', 'describe', 'cli-orders', '--output', 'json']));
+    expect(described.partitions).toHaveLength(2);
+    for (const p of described.partitions) {
+      expect(p.replicas).toHaveLength(3);
+      expect(p.replicas).toContain(p.leader);
+    }
+
+    expect(await ok(['topic', 'alter', 'cli-orders', '--partitions', '4'])).toContain('4 partitions');
+    const grown = JSON.parse(await ok(['--output', 'json', 'topic', 'describe', 'cli-orders']));
+    expect(grown.partitions).toHaveLength(4);
+
+    const configChange = await spool(['topic', 'alter', 'cli-orders', '--config', 'retention.ms=1000']);
+    expect(configChange.code).toBe(1);
+    expect(configChange.stderr).toMatch(
+      /^error: changing topic configs is not supported by Spool brokers yet/,
+    );
+
+    expect(await ok(['topic', 'delete', 'cli-orders'])).toContain('deleted topic cli-orders');
+    expect(JSON.parse(await ok(['--output', 'json', 'topic', 'list']))).not.toContain('cli-orders');
+  }, 60_000);
+
+  it('fails with one clear line and exit 1 for a missing topic, with the stack only under --verbose', async () => {
+    const missing = await spool(['topic', 'describe', 'cli-no-such-topic']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/^error: UNKNOWN_TOPIC_OR_PARTITION/);
+    expect(missing.stderr).not.toMatch(/\bat /);
+
+    const verbose = await spool(['--verbose', 'topic', 'describe', 'cli-no-such-topic']);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^error: UNKNOWN_TOPIC_OR_PARTITION/);
+    expect(verbose.stderr).toMatch(/\n\s+at /);
+
+    const badTarget = await spool(['group', 'reset-offsets', 'g', '--topic', 't', '--to', 'yesterday']);
+    expect(badTarget.code).toBe(1);
+    expect(badTarget.stderr).toMatch(/^error: invalid --to 'yesterday'/);
+  }, 30_000);
+
+  it('lists and describes a kafkajs group and plans and applies an offset reset', async () => {
+    await ok(['topic', 'create', 'cli-events', '--partitions', '3']);
+    const kafka = new Kafka({ clientId: 'cli-it', brokers: local.bootstrap, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'cli-events',
+      acks: -1,
+      messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: 'cli-group', sessionTimeout: 6000, heartbeatInterval: 500 });
+    let consumed = 0;
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'cli-events', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async () => {
+        consumed++;
+      },
+    });
+    const deadline = Date.now() + 20_000;
+    while (consumed < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(consumed).toBe(30);
+    await consumer.disconnect(); // commits the consumed offsets
+
+    const groups = JSON.parse(await ok(['--output', 'json', 'group', 'list']));
+    expect(groups.find((g: { groupId: string }) => g.groupId === 'cli-group')).toMatchObject({
+      protocolType: 'consumer',
+    });
+    expect(await ok(['group', 'list'])).toMatch(/cli-group\s+Empty\s+consumer/);
+
+    const group = JSON.parse(await ok(['--output', 'json', 'group', 'describe', 'cli-group']));
+    expect(group.state).toBe('Empty');
+    const lagTotal = group.offsets.reduce((sum: number, o: { lag: number }) => sum + o.lag, 0);
+    const committedTotal = group.offsets.reduce(
+      (sum: number, o: { committed: number }) => sum + o.committed,
+      0,
+    );
+    expect(group.offsets).toHaveLength(3);
+    expect(lagTotal).toBe(0);
+    expect(committedTotal).toBe(30);
+
+    const dry = await ok([
+      'group',
+      'reset-offsets',
+      'cli-group',
+      '--topic',
+      'cli-events',
+      '--to',
+      'earliest',
+      '--dry-run',
+    ]);
+    expect(dry).toMatch(/TOPIC\s+PARTITION\s+CURRENT\s+TARGET/);
+    expect(dry).toContain('dry run: nothing committed');
+    const plan = JSON.parse(
+      await ok([
+        '--output',
+        'json',
+        'group',
+        'reset-offsets',
+        'cli-group',
+        '--topic',
+        'cli-events',
+        '--to',
+        'offset:0',
+        '--dry-run',
+      ]),
+    );
+    expect(plan.dryRun).toBe(true);
+    expect(plan.plan).toHaveLength(3);
+    for (const p of plan.plan) expect(p.target).toBe(0);
+    expect(plan.plan.reduce((sum: number, p: { current: number }) => sum + p.current, 0)).toBe(30);
+
+    // The dry run committed nothing; a real reset does.
+    const before = JSON.parse(await ok(['--output', 'json', 'group', 'describe', 'cli-group']));
+    expect(before.offsets.reduce((sum: number, o: { lag: number }) => sum + o.lag, 0)).toBe(0);
+    expect(
+      await ok(['group', 'reset-offsets', 'cli-group', '--topic', 'cli-events', '--to', 'earliest']),
+    ).toContain('committed the new offsets');
+    const after = JSON.parse(await ok(['--output', 'json', 'group', 'describe', 'cli-group']));
+    expect(after.offsets.reduce((sum: number, o: { lag: number }) => sum + o.lag, 0)).toBe(30);
+  }, 60_000);
+});
