@@ -1,0 +1,16 @@
+export { IdempotenceState } from './idempotence.js';
+export {
+  type Acks,
+  type Compression,
+  Producer,
+  type ProducerOptions,
+  type ProducerRecord,
+} from './producer.js';
+export {
+  ProducerBatch,
+  RecordAccumulator,
+  type RecordAccumulatorOptions,
+  type RecordMetadata,
+  recordSize,
+} from './record-accumulator.js';
+export { PRODUCE_VERSIONS, Sender, type SenderOptions } from './sender.js';

@@ -1,0 +1,366 @@
+import { connect, type Socket } from 'node:net';
+import { APIS } from '../../protocol/messages/index.js';
+import {
+  type CompressionType,
+  createRecordBatch,
+  encodeRecordBatch,
+} from '../../protocol/record-batch/index.js';
+import { ByteWriter } from '../../protocol/wire/byte-writer.js';
+import { isFlexible, writeMessage } from '../../protocol/wire/codec.js';
+import { writeRequestHeader } from '../../protocol/wire/headers.js';
+import type { MessageInput } from '../../protocol/wire/schema.js';
+import { backoffMs, type Cluster, negotiateVersion, type VersionRange } from '../cluster/index.js';
+import { ErrorCode, KafkaProtocolError, type SpoolError, TimeoutError, toSpoolError } from '../errors.js';
+import type { IdempotenceState } from './idempotence.js';
+import { BATCH_OVERHEAD, type ProducerBatch, type RecordAccumulator } from './record-accumulator.js';
+
+/** Produce v3+ carries RecordBatch v2 (the only format this client writes). */
+export const PRODUCE_VERSIONS: VersionRange = { min: 3, max: 9 };
+
+export interface SenderOptions {
+  acks: -1 | 0 | 1;
+  compression: CompressionType;
+  /** The Produce request's broker-side timeout. */
+  requestTimeoutMs: number;
+  deliveryTimeoutMs: number;
+  retries: number;
+  /** Produce requests in flight per broker connection. */
+  maxInFlight: number;
+  retryBackoffMs: number;
+  maxRetryBackoffMs: number;
+  clientId: string;
+  /** Present when the producer is idempotent. */
+  idempotence: IdempotenceState | undefined;
+  now?: () => number;
+}
+
+type ProduceInput = MessageInput<(typeof APIS.Produce)['request']>;
+
+/**
+ * Drains ready batches from the accumulator and sends them: one Produce request per leader per
+ * drain, carrying the ready batch of every partition that broker leads, with at most
+ * `maxInFlight` requests per broker. A partition is muted while its batch is in flight, so there
+ * is at most ONE in-flight batch per partition: the simple way to keep per-partition order
+ * across retries (a retried batch goes back to the head of its queue before anything behind it
+ * is sent), with or without idempotence.
+ */
+export class Sender {
+  private readonly inFlightPerBroker = new Map<number, number>();
+  private readonly inFlight = new Set<ProducerBatch>();
+  private running = false;
+  private rerun = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+  /** A batch with a sequence number failed: the sequence has a gap, so a new producer id is needed. */
+  private needsReset = false;
+  private lastMetadataRefresh = 0;
+  private readonly fireAndForget = new Map<number, Socket>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly accumulator: RecordAccumulator,
+    private readonly options: SenderOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Asks for a drain pass soon (after appends, completions, flush). */
+  wake(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    const at = this.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      void this.run();
+    }, delayMs);
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.closed) return;
+    this.running = true;
+    try {
+      do {
+        this.rerun = false;
+        await this.runOnce();
+      } while (this.rerun && !this.closed);
+    } catch {
+      // runOnce handles its own errors per batch; anything else is retried on the next pass.
+      this.schedule(this.options.retryBackoffMs);
+    } finally {
+      this.running = false;
+    }
+    if (this.closed) return;
+    const delay = this.accumulator.nextReadyDelay();
+    if (delay !== undefined) this.schedule(Math.max(1, delay));
+  }
+
+  private async runOnce(): Promise<void> {
+    const now = this.now();
+    this.expireQueued(now);
+
+    const idempotence = this.options.idempotence;
+    if (idempotence && this.needsReset) {
+      // Wait for in-flight batches (completions wake us), then start over with a new producer id.
+      if (this.inFlight.size > 0) return;
+      await idempotence.init(this.cluster);
+      this.needsReset = false;
+      for (const batch of this.accumulator.queued()) {
+        batch.baseSequence = -1;
+        batch.encoded = undefined;
+      }
+    }
+
+    const byLeader = new Map<number, ProducerBatch[]>();
+    const leaderless = new Set<string>();
+    for (const batch of this.accumulator.ready(now)) {
+      const leader = this.cluster.metadata.leaderFor(batch.topic, batch.partition);
+      if (leader === undefined) {
+        leaderless.add(batch.topic);
+        continue;
+      }
+      const list = byLeader.get(leader) ?? [];
+      list.push(batch);
+      byLeader.set(leader, list);
+    }
+    if (leaderless.size > 0) this.refreshMetadata([...leaderless]);
+
+    for (const [leader, batches] of byLeader) {
+      if ((this.inFlightPerBroker.get(leader) ?? 0) >= this.options.maxInFlight) continue;
+      for (const batch of batches) {
+        this.accumulator.take(batch);
+        this.accumulator.mute(batch.topic, batch.partition);
+        this.inFlight.add(batch);
+        this.prepare(batch);
+      }
+      this.inFlightPerBroker.set(leader, (this.inFlightPerBroker.get(leader) ?? 0) + 1);
+      void this.sendTo(leader, batches);
+    }
+  }
+
+  /** Assigns the sequence (first drain only) and encodes the batch once. */
+  private prepare(batch: ProducerBatch): void {
+    const idempotence = this.options.idempotence;
+    if (idempotence && batch.baseSequence < 0) {
+      batch.baseSequence = idempotence.nextSequence(batch.topic, batch.partition, batch.recordCount);
+      batch.encoded = undefined;
+    }
+    batch.encoded ??= encodeRecordBatch(
+      createRecordBatch({
+        compression: this.options.compression,
+        records: batch.records.map((r) => ({
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          timestamp: r.timestamp,
+        })),
+        ...(idempotence
+          ? {
+              producerId: idempotence.producerId,
+              producerEpoch: idempotence.producerEpoch,
+              baseSequence: batch.baseSequence,
+            }
+          : {}),
+      }),
+    );
+  }
+
+  private request(batches: ProducerBatch[]): ProduceInput {
+    const topics = new Map<string, { index: number; records: Buffer }[]>();
+    for (const batch of batches) {
+      const list = topics.get(batch.topic) ?? [];
+      list.push({ index: batch.partition, records: batch.encoded! });
+      topics.set(batch.topic, list);
+    }
+    return {
+      transactionalId: null,
+      acks: this.options.acks,
+      timeoutMs: this.options.requestTimeoutMs,
+      topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
+    };
+  }
+
+  private async sendTo(leader: number, batches: ProducerBatch[]): Promise<void> {
+    try {
+      if (this.options.acks === 0) {
+        await this.sendWithoutResponse(leader, this.request(batches));
+        for (const batch of batches) this.succeed(batch, -1);
+        return;
+      }
+      const connection = await this.cluster.broker(leader);
+      const { response } = await connection.send(APIS.Produce, PRODUCE_VERSIONS, this.request(batches));
+      const results = new Map<
+        string,
+        { errorCode: number; baseOffset: number; errorMessage: string | null }
+      >();
+      for (const topic of response.responses)
+        for (const p of topic.partitionResponses) results.set(`${topic.name}\u0000${p.index}`, p);
+      for (const batch of batches) {
+        const result = results.get(`${batch.topic}\u0000${batch.partition}`);
+        if (!result) {
+          this.retryOrFail(
+            batch,
+            new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, {
+              topic: batch.topic,
+              partition: batch.partition,
+              serverMessage: 'no answer for this partition in the Produce response',
+            }),
+          );
+        } else if (
+          result.errorCode === ErrorCode.NONE ||
+          result.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER
+        ) {
+          this.succeed(batch, result.baseOffset);
+        } else {
+          this.retryOrFail(
+            batch,
+            new KafkaProtocolError(result.errorCode, {
+              topic: batch.topic,
+              partition: batch.partition,
+              serverMessage: result.errorMessage,
+            }),
+          );
+        }
+      }
+    } catch (error) {
+      // The whole request failed (lost connection, timeout, unknown leader): every batch may be retried.
+      const spoolError = toSpoolError(error);
+      for (const batch of batches) this.retryOrFail(batch, spoolError);
+    } finally {
+      this.inFlightPerBroker.set(leader, Math.max(0, (this.inFlightPerBroker.get(leader) ?? 1) - 1));
+      this.wake();
+    }
+  }
+
+  private finish(batch: ProducerBatch): void {
+    // Only an in-flight batch holds its partition's mute; a queued one that expires does not.
+    if (this.inFlight.delete(batch)) this.accumulator.unmute(batch.topic, batch.partition);
+    this.accumulator.release(batch.sizeBytes - BATCH_OVERHEAD);
+  }
+
+  private succeed(batch: ProducerBatch, baseOffset: number): void {
+    this.finish(batch);
+    batch.complete(baseOffset);
+  }
+
+  private fail(batch: ProducerBatch, error: SpoolError): void {
+    this.finish(batch);
+    this.accumulator.remove(batch);
+    // Its sequence numbers were consumed without the broker keeping them: later batches would
+    // be rejected as out of order, so the producer takes a new id before sending more.
+    if (this.options.idempotence && batch.baseSequence >= 0) this.needsReset = true;
+    batch.fail(error);
+  }
+
+  private retryOrFail(batch: ProducerBatch, error: SpoolError): void {
+    const now = this.now();
+    if (!error.retriable || this.closed) {
+      this.fail(batch, error);
+      return;
+    }
+    if (batch.attempts >= this.options.retries || now >= batch.createdAt + this.options.deliveryTimeoutMs) {
+      this.fail(batch, this.expiryError(batch, error));
+      return;
+    }
+    batch.attempts++;
+    batch.retryAt =
+      now + backoffMs(batch.attempts, this.options.retryBackoffMs, this.options.maxRetryBackoffMs);
+    this.inFlight.delete(batch);
+    this.accumulator.reenqueue(batch);
+    this.accumulator.unmute(batch.topic, batch.partition);
+    // A new leader, or a lost broker: look again before the retry.
+    this.refreshMetadata([batch.topic], true);
+  }
+
+  private expiryError(batch: ProducerBatch, cause?: SpoolError): SpoolError {
+    return new TimeoutError(
+      `${batch.recordCount} record(s) for ${batch.topic}-${batch.partition} were not acknowledged within the delivery timeout` +
+        (cause ? ` (last error: ${cause.message})` : ''),
+      this.options.deliveryTimeoutMs,
+      { cause },
+    );
+  }
+
+  private expireQueued(now: number): void {
+    for (const batch of this.accumulator.queued()) {
+      if (now >= batch.createdAt + this.options.deliveryTimeoutMs) this.fail(batch, this.expiryError(batch));
+    }
+  }
+
+  private refreshMetadata(topics: string[], force = false): void {
+    const now = this.now();
+    if (!force && now - this.lastMetadataRefresh < this.options.retryBackoffMs) return;
+    this.lastMetadataRefresh = now;
+    this.cluster.metadata
+      .refresh(topics)
+      .catch(() => {})
+      .finally(() => this.wake());
+  }
+
+  /**
+   * acks=0: the broker sends no response, which the request/response connection cannot express
+   * (it would time out and drop the connection), so such requests go over a separate
+   * write-only socket per broker. The version is negotiated from the regular connection.
+   */
+  private async sendWithoutResponse(leader: number, body: ProduceInput): Promise<void> {
+    const connection = await this.cluster.broker(leader);
+    const version = negotiateVersion(APIS.Produce, PRODUCE_VERSIONS, connection.versions);
+    const socket = await this.fireAndForgetSocket(leader);
+    const writer = new ByteWriter();
+    writeRequestHeader(
+      writer,
+      { apiKey: APIS.Produce.apiKey, apiVersion: version, correlationId: 0, clientId: this.options.clientId },
+      isFlexible(APIS.Produce.request, version),
+    );
+    writeMessage(writer, APIS.Produce.request, version, body);
+    const payload = writer.toBuffer();
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(payload.length, 0);
+    await new Promise<void>((resolve, reject) =>
+      socket.write(Buffer.concat([size, payload]), (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  private async fireAndForgetSocket(leader: number): Promise<Socket> {
+    const existing = this.fireAndForget.get(leader);
+    if (existing && !existing.destroyed) return existing;
+    const endpoint = this.cluster.pool.endpointOf(leader);
+    if (!endpoint) throw new KafkaProtocolError(ErrorCode.LEADER_NOT_AVAILABLE);
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(endpoint.port, endpoint.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.on('error', () => socket.destroy());
+    // Nothing is expected back; discard anything the broker might send.
+    socket.on('data', () => {});
+    this.fireAndForget.set(leader, socket);
+    return socket;
+  }
+
+  /** Stops sending; fails whatever is still queued or waiting for memory with `error`. */
+  close(error: SpoolError): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const batch of this.accumulator.queued()) this.fail(batch, error);
+    for (const batch of [...this.inFlight]) this.fail(batch, error);
+    this.accumulator.failWaiters(error);
+    for (const socket of this.fireAndForget.values()) socket.destroy();
+    this.fireAndForget.clear();
+  }
+}
