@@ -60,6 +60,7 @@ export class ReplicaManager {
   private maintenance: NodeJS.Timeout | undefined;
   private closed = false;
   private checkpointRuns = 0;
+  private checkpointing: Promise<void> | undefined;
   private readonly checkpointedHw = new WeakMap<Partition, number>();
 
   constructor(
@@ -302,9 +303,15 @@ export class ReplicaManager {
 
   /** Writes every replica's high watermark to its partition directory. */
   /** Periodic durability chores: high-watermark checkpoints, and producer snapshots every 12th run. */
-  async checkpoint(): Promise<void> {
-    await this.checkpointHighWatermarks();
-    if (++this.checkpointRuns % 12 === 0) await this.snapshotProducerStates();
+  checkpoint(): Promise<void> {
+    // A slow run (a loaded disk) must not overlap the next: both would write the same temp files.
+    this.checkpointing ??= (async () => {
+      await this.checkpointHighWatermarks();
+      if (++this.checkpointRuns % 12 === 0) await this.snapshotProducerStates();
+    })().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
   }
 
   async checkpointHighWatermarks(): Promise<void> {
@@ -326,6 +333,7 @@ export class ReplicaManager {
     clearInterval(this.maintenance);
     await this.changes.run(async () => undefined);
     for (const partition of this.partitions.values()) partition.close();
+    await this.checkpointing;
     await this.checkpointHighWatermarks();
     await this.snapshotProducerStates();
   }
