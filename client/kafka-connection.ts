@@ -95,16 +95,7 @@ export class KafkaConnection {
   ): Promise<MessageValue<A['response']>> {
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId++;
-    const writer = new ByteWriter();
-    writeRequestHeader(
-      writer,
-      { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.options.clientId },
-      isFlexible(api.request, version),
-    );
-    writeMessage(writer, api.request, version, body);
-    const payload = writer.toBuffer();
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(payload.length, 0);
+    const frame = this.frame(api, version, correlationId, body);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
@@ -118,8 +109,43 @@ export class KafkaConnection {
         reject,
         timer,
       });
-      this.socket.write(Buffer.concat([size, payload]));
+      this.socket.write(frame);
     });
+  }
+
+  /**
+   * Sends a request the broker does not answer (Produce with acks=0): nothing is registered to
+   * await a response, so the responses of other requests still match up. Resolves once written.
+   */
+  sendWithoutResponse<A extends ApiPair>(
+    api: A,
+    version: number,
+    body: MessageInput<A['request']>,
+  ): Promise<void> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const frame = this.frame(api, version, this.nextCorrelationId++, body);
+    return new Promise((resolve, reject) => {
+      this.socket.write(frame, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  private frame<A extends ApiPair>(
+    api: A,
+    version: number,
+    correlationId: number,
+    body: MessageInput<A['request']>,
+  ): Buffer {
+    const writer = new ByteWriter();
+    writer.int32(0); // the frame size, written below
+    writeRequestHeader(
+      writer,
+      { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.options.clientId },
+      isFlexible(api.request, version),
+    );
+    writeMessage(writer, api.request, version, body);
+    const frame = writer.toBuffer();
+    frame.writeInt32BE(frame.length - 4, 0);
+    return frame;
   }
 
   /**

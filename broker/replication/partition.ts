@@ -1,4 +1,4 @@
-import { scanRecordBatches } from '../../protocol/record-batch/header.js';
+import { type BatchSpan, scanRecordBatches } from '../../protocol/record-batch/header.js';
 import type { PartitionState } from '../cluster/partition-state-store.js';
 import type { TopicConfig } from '../cluster/topic-config.js';
 import type { Logger } from '../common/logger.js';
@@ -14,7 +14,7 @@ import {
   UnknownLeaderEpochError,
 } from './errors.js';
 import { type FollowerProgress, IsrTracker } from './isr-tracker.js';
-import type { ProducerStateManager } from './producer-state.js';
+import { type ProducerStateManager, withAssignedOffsets } from './producer-state.js';
 
 /** What a partition needs from the broker around it. */
 export interface PartitionContext {
@@ -196,6 +196,8 @@ export class Partition {
    */
   async appendAsLeader(
     batches: Buffer,
+    /** The batches' spans, from the caller's validating scan. */
+    spans: readonly BatchSpan[],
     options: { acks: number; timeoutMs: number; config: Readonly<TopicConfig> },
   ): Promise<LeaderAppendOutcome> {
     const minIsr = options.config['min.insync.replicas'];
@@ -203,7 +205,6 @@ export class Partition {
     if (options.acks === -1 && state.isr.length < minIsr) {
       throw new NotEnoughReplicasError(this.topic, this.index, state.isr.length, minIsr);
     }
-    const spans = scanRecordBatches(batches, { verifyCrc: false });
     const outcome = await this.appendQueue.run(async () => {
       const current = this.assertLeader();
       const check = this.producers.checkLeaderAppend(spans);
@@ -219,8 +220,8 @@ export class Partition {
         logAppendTime: options.config['message.timestamp.type'] === 'LogAppendTime',
         validated: true,
       });
-      // The append rewrote base offsets (and append times) in place: re-scan for the real values.
-      this.producers.onAppended(scanRecordBatches(batches, { verifyCrc: false }), result.logAppendTime);
+      // The log assigned consecutive offsets from firstOffset (and, if set, one append time).
+      this.producers.onAppended(withAssignedOffsets(spans, result.firstOffset), result.logAppendTime);
       return {
         baseOffset: result.firstOffset,
         lastOffset: result.lastOffset,

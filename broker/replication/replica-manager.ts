@@ -197,8 +197,9 @@ export class ReplicaManager {
     const key = partitionKey(topic, partition);
     const ready = this.partitions.get(key);
     if (ready?.isLeader() && this.metadata.topic(topic)) return ready;
+    // A refresh re-applies metadata through the change listener; wait for that pass to finish.
     await this.metadata.refreshIfOlderThan(100);
-    await this.onMetadataChange();
+    await this.changes.run(async () => undefined);
     this.topicOrThrow(topic, partition);
     const local = this.partitions.get(key);
     if (local?.isLeader()) return local;
@@ -232,7 +233,11 @@ export class ReplicaManager {
         throw new MessageTooLargeError(topicName, partition, span.sizeInBytes, config['max.message.bytes']);
       }
     }
-    return replica.appendAsLeader(batches, { acks: options.acks, timeoutMs: options.timeoutMs, config });
+    return replica.appendAsLeader(batches, spans, {
+      acks: options.acks,
+      timeoutMs: options.timeoutMs,
+      config,
+    });
   }
 
   /**

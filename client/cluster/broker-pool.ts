@@ -72,6 +72,15 @@ export class BrokerConnection {
     const response = await this.connection.request(api, version, input);
     return { version, response };
   }
+
+  /** As `send`, for a request the broker does not answer (Produce with acks=0). */
+  async sendWithoutResponse<A extends ApiPair>(
+    api: A,
+    client: VersionRange,
+    body: MessageInput<A['request']>,
+  ): Promise<void> {
+    await this.connection.sendWithoutResponse(api, negotiateVersion(api, client, this.versions), body);
+  }
 }
 
 export interface BrokerPoolOptions {

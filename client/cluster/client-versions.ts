@@ -19,4 +19,7 @@ export const CLIENT_VERSIONS = {
   OffsetFetch: { min: 2, max: 9 },
   OffsetCommit: { min: 2, max: 9 },
   ListOffsets: { min: 1, max: 6 },
+  /** v3+ carries RecordBatch v2, the only format this client writes; v10+ leader hints are not read yet. */
+  Produce: { min: 3, max: 9 },
+  InitProducerId: { min: 0, max: 4 },
 } as const satisfies Record<string, VersionRange>;

@@ -1,8 +1,6 @@
 import { APIS } from '../../protocol/messages/index.js';
-import type { Cluster, VersionRange } from '../cluster/index.js';
+import { CLIENT_VERSIONS, type Cluster } from '../cluster/index.js';
 import { throwIfError } from '../cluster/protocol-error.js';
-
-export const INIT_PRODUCER_ID_VERSIONS: VersionRange = { min: 0, max: 4 };
 
 /**
  * The idempotent producer's identity and per-partition sequence numbers. The producer id and
@@ -23,7 +21,7 @@ export class IdempotenceState {
   async init(cluster: Cluster): Promise<void> {
     const { response } = await cluster.retry(async () => {
       const broker = await cluster.anyBroker();
-      const result = await broker.send(APIS.InitProducerId, INIT_PRODUCER_ID_VERSIONS, {
+      const result = await broker.send(APIS.InitProducerId, CLIENT_VERSIONS.InitProducerId, {
         transactionalId: null,
         transactionTimeoutMs: 60_000,
         producerId: -1,

@@ -13,4 +13,4 @@ export {
   type RecordMetadata,
   recordSize,
 } from './record-accumulator.js';
-export { PRODUCE_VERSIONS, Sender, type SenderOptions } from './sender.js';
+export { Sender, type SenderOptions } from './sender.js';

@@ -1,21 +1,16 @@
-import { connect, type Socket } from 'node:net';
 import { APIS } from '../../protocol/messages/index.js';
 import {
   type CompressionType,
   createRecordBatch,
   encodeRecordBatch,
 } from '../../protocol/record-batch/index.js';
-import { ByteWriter } from '../../protocol/wire/byte-writer.js';
-import { isFlexible, writeMessage } from '../../protocol/wire/codec.js';
-import { writeRequestHeader } from '../../protocol/wire/headers.js';
 import type { MessageInput } from '../../protocol/wire/schema.js';
-import { backoffMs, type Cluster, negotiateVersion, type VersionRange } from '../cluster/index.js';
+import { backoffMs, CLIENT_VERSIONS, type Cluster } from '../cluster/index.js';
 import { ErrorCode, KafkaProtocolError, type SpoolError, TimeoutError, toSpoolError } from '../errors.js';
 import type { IdempotenceState } from './idempotence.js';
 import { BATCH_OVERHEAD, type ProducerBatch, type RecordAccumulator } from './record-accumulator.js';
 
-/** Produce v3+ carries RecordBatch v2 (the only format this client writes). */
-export const PRODUCE_VERSIONS: VersionRange = { min: 3, max: 9 };
+const PRODUCE_VERSIONS = CLIENT_VERSIONS.Produce;
 
 export interface SenderOptions {
   acks: -1 | 0 | 1;
@@ -55,7 +50,6 @@ export class Sender {
   /** A batch with a sequence number failed: the sequence has a gap, so a new producer id is needed. */
   private needsReset = false;
   private lastMetadataRefresh = 0;
-  private readonly fireAndForget = new Map<number, Socket>();
   private readonly now: () => number;
 
   constructor(
@@ -199,7 +193,8 @@ export class Sender {
   private async sendTo(leader: number, batches: ProducerBatch[]): Promise<void> {
     try {
       if (this.options.acks === 0) {
-        await this.sendWithoutResponse(leader, this.request(batches));
+        const connection = await this.cluster.broker(leader);
+        await connection.sendWithoutResponse(APIS.Produce, PRODUCE_VERSIONS, this.request(batches));
         for (const batch of batches) this.succeed(batch, -1);
         return;
       }
@@ -313,46 +308,6 @@ export class Sender {
       .finally(() => this.wake());
   }
 
-  /**
-   * acks=0: the broker sends no response, which the request/response connection cannot express
-   * (it would time out and drop the connection), so such requests go over a separate
-   * write-only socket per broker. The version is negotiated from the regular connection.
-   */
-  private async sendWithoutResponse(leader: number, body: ProduceInput): Promise<void> {
-    const connection = await this.cluster.broker(leader);
-    const version = negotiateVersion(APIS.Produce, PRODUCE_VERSIONS, connection.versions);
-    const socket = await this.fireAndForgetSocket(leader);
-    const writer = new ByteWriter();
-    writeRequestHeader(
-      writer,
-      { apiKey: APIS.Produce.apiKey, apiVersion: version, correlationId: 0, clientId: this.options.clientId },
-      isFlexible(APIS.Produce.request, version),
-    );
-    writeMessage(writer, APIS.Produce.request, version, body);
-    const payload = writer.toBuffer();
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(payload.length, 0);
-    await new Promise<void>((resolve, reject) =>
-      socket.write(Buffer.concat([size, payload]), (error) => (error ? reject(error) : resolve())),
-    );
-  }
-
-  private async fireAndForgetSocket(leader: number): Promise<Socket> {
-    const existing = this.fireAndForget.get(leader);
-    if (existing && !existing.destroyed) return existing;
-    const endpoint = this.cluster.pool.endpointOf(leader);
-    if (!endpoint) throw new KafkaProtocolError(ErrorCode.LEADER_NOT_AVAILABLE);
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(endpoint.port, endpoint.host, () => resolve(s));
-      s.once('error', reject);
-    });
-    socket.on('error', () => socket.destroy());
-    // Nothing is expected back; discard anything the broker might send.
-    socket.on('data', () => {});
-    this.fireAndForget.set(leader, socket);
-    return socket;
-  }
-
   /** Stops sending; fails whatever is still queued or waiting for memory with `error`. */
   close(error: SpoolError): void {
     this.closed = true;
@@ -360,7 +315,5 @@ export class Sender {
     for (const batch of this.accumulator.queued()) this.fail(batch, error);
     for (const batch of [...this.inFlight]) this.fail(batch, error);
     this.accumulator.failWaiters(error);
-    for (const socket of this.fireAndForget.values()) socket.destroy();
-    this.fireAndForget.clear();
   }
 }

@@ -14,6 +14,7 @@ import { Partition } from '../../../broker/replication/partition.js';
 import { ProducerStateManager } from '../../../broker/replication/producer-state.js';
 import { FetchWaiters } from '../../../broker/server/fetch-waiters.js';
 import { PartitionLog } from '../../../broker/storage/partition-log.js';
+import { scanRecordBatches } from '../../../protocol/record-batch/header.js';
 import { makeBatch } from '../../helpers/batches.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
 
@@ -65,8 +66,10 @@ async function leader(options: { leaseValid?: () => boolean } = {}) {
   return { partition, log, isrWrites };
 }
 
-const append = (partition: Partition, acks: number, timeoutMs = 5000) =>
-  partition.appendAsLeader(makeBatch(2), { acks, timeoutMs, config });
+const append = (partition: Partition, acks: number, timeoutMs = 5000) => {
+  const batch = makeBatch(2);
+  return partition.appendAsLeader(batch, scanRecordBatches(batch), { acks, timeoutMs, config });
+};
 
 describe('Partition as leader', () => {
   it('acknowledges acks=all once every ISR member has fetched past the batch', async () => {
