@@ -59,10 +59,15 @@ export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCach
     maxVersion: 12,
     async handle(request: MessageValue<typeof MetadataRequest>) {
       const requested = request.topics;
-      const missing = (wanted: { name: string | null; topicId: string }) =>
-        wanted.name !== null ? !metadata.topic(wanted.name) : !metadata.topicById(wanted.topicId);
-      // A topic another broker just created must not look absent before the next poll.
-      if (requested?.some(missing)) await metadata.refresh();
+      // A topic another broker just created (or whose partitions the controller just placed) must
+      // not look absent or leaderless here before this broker's next poll.
+      const behind = (wanted: { name: string | null; topicId: string }) => {
+        const topic = wanted.name !== null ? metadata.topic(wanted.name) : metadata.topicById(wanted.topicId);
+        if (!topic) return true;
+        for (let p = 0; p < topic.partitionCount; p++) if (!metadata.partition(topic.name, p)) return true;
+        return false;
+      };
+      if (requested?.some(behind)) await metadata.refreshIfOlderThan(100);
       const topics =
         requested === null
           ? metadata.topics().map(describe)
