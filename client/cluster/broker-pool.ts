@@ -66,10 +66,11 @@ export class BrokerConnection {
     api: A,
     client: VersionRange,
     body: MessageInput<A['request']> | ((version: number) => MessageInput<A['request']>),
+    options: { timeoutMs?: number } = {},
   ): Promise<{ version: number; response: MessageValue<A['response']> }> {
     const version = negotiateVersion(api, client, this.versions);
     const input = typeof body === 'function' ? body(version) : body;
-    const response = await this.connection.request(api, version, input);
+    const response = await this.connection.request(api, version, input, options.timeoutMs);
     return { version, response };
   }
 
@@ -93,7 +94,7 @@ const API_VERSIONS_REQUEST_VERSION = 3;
 const UNSUPPORTED_VERSION = 35;
 
 /**
- * One connection per broker endpoint, opened lazily and replaced when it has failed (a
+ * One connection per broker endpoint (and lane), opened lazily and replaced when it has failed (a
  * KafkaConnection is unusable after any error). Connections are keyed by `host:port`, so a
  * bootstrap address and the node id Metadata later reports for it share one socket.
  * Invariant: at most one connect attempt per endpoint is in flight; concurrent callers share it.
@@ -125,17 +126,22 @@ export class BrokerPool {
     return [...this.nodes.keys()];
   }
 
-  /** The connection to broker `nodeId`, which must be known from Metadata. */
-  forNode(nodeId: number): Promise<BrokerConnection> {
+  /**
+   * The connection to broker `nodeId`, which must be known from Metadata. `lane` names a separate
+   * socket to the same broker: brokers answer a connection's requests in order, so a consumer's
+   * group traffic (JoinGroup waits up to the rebalance timeout) gets its own lane and never
+   * delays fetches or heartbeats queued behind it.
+   */
+  forNode(nodeId: number, lane = ''): Promise<BrokerConnection> {
     const endpoint = this.nodes.get(nodeId);
     // Retriable: a metadata refresh may reveal the node.
     if (!endpoint)
       return Promise.reject(new SpoolError(`unknown broker node ${nodeId}`, { retriable: true }));
-    return this.forEndpoint(endpoint);
+    return this.forEndpoint(endpoint, lane);
   }
 
-  async forEndpoint(endpoint: Endpoint): Promise<BrokerConnection> {
-    const key = `${endpoint.host}:${endpoint.port}`;
+  async forEndpoint(endpoint: Endpoint, lane = ''): Promise<BrokerConnection> {
+    const key = `${lane}@${endpoint.host}:${endpoint.port}`;
     for (;;) {
       if (this.closed) throw new SpoolError('broker pool is closed');
       const existing = this.connections.get(key);
@@ -174,10 +180,12 @@ export class BrokerPool {
   }
 
   private drop(endpoint: Endpoint): void {
-    const key = `${endpoint.host}:${endpoint.port}`;
-    const existing = this.connections.get(key);
-    this.connections.delete(key);
-    existing?.then((c) => c.connection.close()).catch(() => {});
+    const suffix = `@${endpoint.host}:${endpoint.port}`;
+    for (const [key, existing] of this.connections) {
+      if (!key.endsWith(suffix)) continue;
+      this.connections.delete(key);
+      existing.then((c) => c.connection.close()).catch(() => {});
+    }
   }
 
   close(): void {

@@ -22,4 +22,11 @@ export const CLIENT_VERSIONS = {
   /** v3+ carries RecordBatch v2, the only format this client writes; v10+ leader hints are not read yet. */
   Produce: { min: 3, max: 9 },
   InitProducerId: { min: 0, max: 4 },
+  /** v4+ reads the last stable offset; v13+ addresses topics by id, which this client does not yet. */
+  Fetch: { min: 4, max: 12 },
+  /** MEMBER_ID_REQUIRED (v4+) is handled; older versions simply never send it. */
+  JoinGroup: { min: 0, max: 9 },
+  SyncGroup: { min: 0, max: 5 },
+  Heartbeat: { min: 0, max: 4 },
+  LeaveGroup: { min: 0, max: 5 },
 } as const satisfies Record<string, VersionRange>;

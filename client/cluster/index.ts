@@ -55,10 +55,10 @@ export class Cluster {
     await this.retry(() => this.metadata.refresh());
   }
 
-  /** The connection to broker `nodeId`, learning its endpoint from Metadata first if needed. */
-  async broker(nodeId: number): Promise<BrokerConnection> {
+  /** The connection to broker `nodeId` (on `lane`, see BrokerPool.forNode), learning its endpoint from Metadata first if needed. */
+  async broker(nodeId: number, lane?: string): Promise<BrokerConnection> {
     if (this.pool.endpointOf(nodeId) === undefined) await this.metadata.refresh();
-    return this.pool.forNode(nodeId);
+    return this.pool.forNode(nodeId, lane);
   }
 
   /**
