@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { Cluster } from '../cluster/index.js';
 import { ConfigError, type SpoolError, toSpoolError } from '../errors.js';
@@ -71,6 +72,10 @@ export class Consumer<K = Buffer, V = Buffer> {
   private closed: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
   private commitChain: Promise<void> = Promise.resolve();
+  /** The batch a run() handler is processing, so close() called from inside it does not wait on itself. */
+  private readonly handlerContext = new AsyncLocalStorage<TakenBatch>();
+  /** Batches held by for-await loop bodies: close() cannot wait for them (it may be called from one). */
+  private readonly iteratorBatches = new Set<TakenBatch>();
 
   constructor(options: ConsumerOptions<K, V>) {
     if (options.deliveryMode === 'exactlyOnce')
@@ -230,7 +235,7 @@ export class Consumer<K = Buffer, V = Buffer> {
         const batch = await this.nextBatch();
         if (!batch) return;
         try {
-          await this.process(batch, handlers);
+          await this.handlerContext.run(batch, () => this.process(batch, handlers));
         } finally {
           this.settle(batch);
         }
@@ -252,8 +257,9 @@ export class Consumer<K = Buffer, V = Buffer> {
 
   /**
    * Batch iteration. A batch counts as processed when the loop body finishes and asks for the
-   * next one; leaving the loop (break, return, throw) closes the consumer, and the batch in hand
-   * is not committed (at-least-once: it is delivered again).
+   * next one. Leaving the loop (break, return, throw) closes the consumer, and the batch in hand
+   * is not counted: a throw and a break look the same from here, so it is delivered again unless
+   * the body committed it (`await consumer.commit(consumer.offsetsAfter(batch))`) before leaving.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
     await this.start();
@@ -262,13 +268,18 @@ export class Consumer<K = Buffer, V = Buffer> {
       for (;;) {
         current = await this.nextBatch();
         if (!current) return;
+        this.iteratorBatches.add(current);
         yield this.toConsumerBatch(current);
         this.state.markProcessed(current, current.records[current.records.length - 1]!.offset + 1);
+        this.iteratorBatches.delete(current);
         this.settle(current);
         current = undefined;
       }
     } finally {
-      if (current) this.settle(current);
+      if (current) {
+        this.iteratorBatches.delete(current);
+        this.settle(current);
+      }
       await this.close();
     }
   }
@@ -403,6 +414,12 @@ export class Consumer<K = Buffer, V = Buffer> {
     await this.commitOffsets(offsets ?? this.state.uncommitted());
   }
 
+  /** The offset to commit once `batch` is processed: its partition, after its last record. */
+  offsetsAfter(batch: Pick<ConsumerBatch<K, V>, 'topic' | 'partition' | 'records'>): TopicPartitionOffset[] {
+    const last = batch.records[batch.records.length - 1];
+    return last ? [{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }] : [];
+  }
+
   /** The group's committed offsets (-1 where none) for these partitions (default: the assignment). */
   async committed(
     partitions: readonly TopicPartition[] = this.assignment(),
@@ -437,6 +454,11 @@ export class Consumer<K = Buffer, V = Buffer> {
       this.stopping = true;
       this.notify();
       if (this.autoCommitTimer) clearInterval(this.autoCommitTimer);
+      // Called from a handler or a loop body: that batch ends here, with what it marked processed.
+      const own = this.handlerContext.getStore();
+      if (own) this.settle(own);
+      for (const batch of this.iteratorBatches) this.settle(batch);
+      this.iteratorBatches.clear();
       try {
         if (this.started) {
           await this.started.catch(() => {});

@@ -266,7 +266,7 @@ export class Fetcher {
           const offset = committed.get(p) ?? -1;
           if (offset >= 0) {
             this.state.seek(p, offset);
-            p.committed = offset;
+            this.state.markCommitted(p.topic, p.partition, offset);
           } else {
             p.reset = this.options.startFrom;
           }

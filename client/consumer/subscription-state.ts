@@ -53,6 +53,8 @@ export interface PartitionState {
   delivering: TakenBatch | null;
   /** No fetches before this time (after errors). */
   backoffUntil: number;
+  /** Seeked since the last commit: the processed offset may be behind the committed one and still be wanted. */
+  seeked: boolean;
   /** A non-retriable error to surface when this partition's turn comes (e.g. a corrupt batch). */
   error: Error | null;
 }
@@ -117,6 +119,7 @@ export class SubscriptionState {
         fetching: false,
         delivering: null,
         backoffUntil: 0,
+        seeked: false,
         error: null,
       });
     }
@@ -141,6 +144,7 @@ export class SubscriptionState {
     state.fetchOffset = offset;
     state.position = offset;
     state.processed = offset;
+    state.seeked = true;
     state.error = null;
   }
 
@@ -229,7 +233,10 @@ export class SubscriptionState {
     return partitions.some((p) => (this.get(p.topic, p.partition)?.delivering ?? null) !== null);
   }
 
-  /** Offsets that atLeastOnce would commit now: processed and not yet committed. */
+  /**
+   * Offsets that atLeastOnce would commit now: processed beyond the committed offset (or moved by
+   * a seek). Never behind a manual commit the user made past the processed offset.
+   */
   uncommitted(partitions: readonly TopicPartition[] = this.assigned()): {
     topic: string;
     partition: number;
@@ -239,7 +246,8 @@ export class SubscriptionState {
     for (const { topic, partition } of partitions) {
       const state = this.get(topic, partition);
       if (!state || state.reset !== null || state.processed < 0) continue;
-      if (state.processed !== state.committed) result.push({ topic, partition, offset: state.processed });
+      if (state.processed > state.committed || (state.seeked && state.processed !== state.committed))
+        result.push({ topic, partition, offset: state.processed });
     }
     return result;
   }
@@ -247,6 +255,8 @@ export class SubscriptionState {
   /** Records that the coordinator acknowledged `offset` for a partition. */
   markCommitted(topic: string, partition: number, offset: number): void {
     const state = this.get(topic, partition);
-    if (state) state.committed = offset;
+    if (!state) return;
+    state.committed = offset;
+    state.seeked = false;
   }
 }
