@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin } from '../../../client/admin.js';
 import {
@@ -250,3 +253,27 @@ async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<vo
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('the README examples (examples/*.ts)', () => {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const run = (script: string, topic: string) =>
+    new Promise<string>((done, fail) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', script, topic],
+        { cwd: root, timeout: 60_000, env: { ...process.env, SPOOL_BOOTSTRAP: local.bootstrap.join(',') } },
+        (error, stdout, stderr) => (error ? fail(new Error(`${script}: ${stderr}`)) : done(stdout)),
+      );
+    });
+
+  it('at-least-once applies every payment', async () => {
+    const out = await run('examples/at-least-once.ts', `payments-${Date.now().toString(36)}`);
+    expect(out).toContain('ledger has 10 payments');
+  }, 60_000);
+
+  it('at-most-once sends every notification once', async () => {
+    const out = await run('examples/at-most-once.ts', `notifications-${Date.now().toString(36)}`);
+    expect(out.match(/^notify /gm)).toHaveLength(10);
+    expect(out).toContain('sent 10 notifications');
+  }, 60_000);
+});

@@ -1,0 +1,29 @@
+/**
+ * Spool's TypeScript SDK: one import for applications.
+ *
+ *   import { Admin, Consumer, Producer, string, json } from './client/index.js';
+ */
+export * from './admin.js';
+export * from './consumer/index.js';
+export {
+  BufferFullError,
+  ConfigError,
+  ConnectionError,
+  ErrorCode,
+  type ErrorName,
+  KafkaProtocolError,
+  SerializationError,
+  SpoolError,
+  TimeoutError,
+} from './errors.js';
+export {
+  createDefaultPartitioner,
+  keyPartition,
+  murmur2,
+  type Partitioner,
+  StickyPartitioner,
+} from './partitioners.js';
+export type { Acks, Compression, ProducerOptions, ProducerRecord } from './producer/producer.js';
+export { Producer } from './producer/producer.js';
+export type { RecordMetadata } from './producer/record-accumulator.js';
+export { buffer, type Deserializer, json, type Serde, type Serializer, string } from './serializers.js';
