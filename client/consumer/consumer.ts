@@ -4,10 +4,13 @@ import { Cluster } from '../cluster/index.js';
 import { ConfigError, type SpoolError, toSpoolError } from '../errors.js';
 import { buffer, type Deserializer, deserializeNullable } from '../serializers.js';
 import { CooperativeStickyAssignor } from './assignors/cooperative-sticky.js';
+import { CoordinatorLink } from './coordinator-link.js';
 import { Fetcher } from './fetcher.js';
 import { GroupMembership } from './group-membership.js';
+import { GroupOffsets } from './group-offsets.js';
+import { OffsetCommitter } from './offset-committer.js';
 import { PartitionHandover } from './partition-handover.js';
-import { keyOf, type PartitionState, SubscriptionState, type TakenBatch } from './subscription-state.js';
+import { keyOf, SubscriptionState, type TakenBatch } from './subscription-state.js';
 import type {
   ConsumerBatch,
   ConsumerOptions,
@@ -58,6 +61,8 @@ export class Consumer<K = Buffer, V = Buffer> {
   private readonly state = new SubscriptionState();
   private readonly fetcher: Fetcher;
   private readonly membership: GroupMembership | undefined;
+  private readonly offsets: GroupOffsets | undefined;
+  private readonly committer: OffsetCommitter;
   private readonly handover: PartitionHandover;
   private readonly events = new EventEmitter();
   private readonly keyDeserializer: Deserializer<K>;
@@ -66,12 +71,10 @@ export class Consumer<K = Buffer, V = Buffer> {
   private topics: string[] = [];
   private mode: 'none' | 'subscribe' | 'assign' = 'none';
   private started: Promise<void> | undefined;
-  private autoCommitTimer: NodeJS.Timeout | undefined;
   private fatalError: SpoolError | undefined;
   private stopping = false;
   private closed: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
-  private commitChain: Promise<void> = Promise.resolve();
   /** The batch a run() handler is processing, so close() called from inside it does not wait on itself. */
   private readonly handlerContext = new AsyncLocalStorage<TakenBatch>();
   /** Batches held by for-await loop bodies: close() cannot wait for them (it may be called from one). */
@@ -99,9 +102,12 @@ export class Consumer<K = Buffer, V = Buffer> {
     this.valueDeserializer = options.valueDeserializer ?? (buffer as unknown as Deserializer<V>);
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
     const retryBackoffMs = 200;
+    let offsets: GroupOffsets | undefined;
     if (options.groupId !== undefined) {
-      this.membership = new GroupMembership(
+      const link = new CoordinatorLink(this.cluster, options.groupId);
+      const membership = new GroupMembership(
         this.cluster,
+        link,
         {
           groupId: options.groupId,
           groupInstanceId: options.groupInstanceId ?? null,
@@ -124,11 +130,23 @@ export class Consumer<K = Buffer, V = Buffer> {
             this.events.emit(name, detail),
         },
       );
+      this.membership = membership;
+      offsets = new GroupOffsets(
+        this.cluster,
+        link,
+        () => membership,
+        () => membership.requestRejoin('a commit found the generation over'),
+      );
     }
+    this.offsets = offsets;
+    this.committer = new OffsetCommitter(offsets, this.state, {
+      committed: (list) => this.events.emit('committed', { offsets: list }),
+      warn: (error) => this.warn(error),
+    });
     this.handover = new PartitionHandover(this.state, {
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000,
       commitOnRevoke: this.commitsAfterProcessing && this.membership !== undefined,
-      commit: (offsets) => this.commitOffsets(offsets),
+      commit: (offsets) => this.committer.commit(offsets),
       waitForChange: (ms) => this.waitForChange(ms),
       onAssigned: () => this.fetcher.wake(),
       warn: (error) => this.warn(error),
@@ -146,7 +164,7 @@ export class Consumer<K = Buffer, V = Buffer> {
       },
       {
         onRecords: () => this.notify(),
-        fetchCommitted: (partitions) => this.fetchCommittedFor(partitions),
+        fetchCommitted: (partitions) => this.committer.committedFor(partitions),
         onError: (error) => this.warn(toSpoolError(error)),
       },
     );
@@ -205,9 +223,11 @@ export class Consumer<K = Buffer, V = Buffer> {
       this.fetcher.start();
       if (this.mode === 'subscribe') this.membership!.start();
       if (this.commitsAfterProcessing && this.membership) {
-        this.autoCommitTimer = setInterval(
-          () => void this.autoCommit(),
+        const membership = this.membership;
+        this.committer.startAutoCommit(
           this.options.autoCommitIntervalMs ?? 5_000,
+          // Mid-rebalance commits would only bounce; revocation commits what it gives up.
+          () => this.mode === 'assign' || membership.isStable,
         );
       }
     })();
@@ -325,7 +345,7 @@ export class Consumer<K = Buffer, V = Buffer> {
     const next = batch.records[batch.records.length - 1]!.offset + 1;
     try {
       if (this.options.groupId !== undefined)
-        await this.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        await this.committer.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
       if (this.state.isCurrent(batch)) return true;
     } catch (error) {
       this.warn(toSpoolError(error));
@@ -411,7 +431,7 @@ export class Consumer<K = Buffer, V = Buffer> {
    */
   async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
     if (this.options.groupId === undefined) throw new ConfigError('commit() needs a groupId', 'groupId');
-    await this.commitOffsets(offsets ?? this.state.uncommitted());
+    await this.committer.commit(offsets ?? this.state.uncommitted());
   }
 
   /** The offset to commit once `batch` is processed: its partition, after its last record. */
@@ -424,9 +444,9 @@ export class Consumer<K = Buffer, V = Buffer> {
   async committed(
     partitions: readonly TopicPartition[] = this.assignment(),
   ): Promise<TopicPartitionOffset[]> {
-    if (!this.membership) throw new ConfigError('committed() needs a groupId', 'groupId');
+    if (!this.offsets) throw new ConfigError('committed() needs a groupId', 'groupId');
     await this.start();
-    const offsets = await this.membership.fetchCommitted(partitions);
+    const offsets = await this.offsets.fetchCommitted(partitions);
     return partitions.map((p) => ({ ...p, offset: offsets.get(`${p.topic}:${p.partition}`) ?? -1 }));
   }
 
@@ -453,7 +473,7 @@ export class Consumer<K = Buffer, V = Buffer> {
     this.closed ??= (async () => {
       this.stopping = true;
       this.notify();
-      if (this.autoCommitTimer) clearInterval(this.autoCommitTimer);
+      this.committer.stopAutoCommit();
       // Called from a handler or a loop body: that batch ends here, with what it marked processed.
       const own = this.handlerContext.getStore();
       if (own) this.settle(own);
@@ -471,40 +491,6 @@ export class Consumer<K = Buffer, V = Buffer> {
       }
     })();
     return this.closed;
-  }
-
-  private async autoCommit(): Promise<void> {
-    if (!this.membership?.isStable && this.mode === 'subscribe') return;
-    try {
-      await this.commitOffsets(this.state.uncommitted());
-    } catch (error) {
-      this.warn(toSpoolError(error));
-    }
-  }
-
-  /** Commits are serialized so an older commit can never land after a newer one. */
-  private commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const membership = this.membership;
-    if (!membership) return Promise.resolve();
-    const run = async () => {
-      if (offsets.length === 0) return;
-      await membership.commit(offsets);
-      for (const o of offsets) this.state.markCommitted(o.topic, o.partition, o.offset);
-      this.events.emit('committed', {
-        offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-      });
-    };
-    const result = this.commitChain.then(run, run);
-    this.commitChain = result.catch(() => {});
-    return result;
-  }
-
-  private async fetchCommittedFor(partitions: PartitionState[]): Promise<Map<PartitionState, number>> {
-    const result = new Map<PartitionState, number>();
-    if (!this.membership) return result;
-    const committed = await this.membership.fetchCommitted(partitions);
-    for (const p of partitions) result.set(p, committed.get(`${p.topic}:${p.partition}`) ?? -1);
-    return result;
   }
 
   private fail(error: SpoolError): void {

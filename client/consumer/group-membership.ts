@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { APIS } from '../../protocol/messages/index.js';
-import { type BrokerConnection, CLIENT_VERSIONS, type Cluster, throwIfError } from '../cluster/index.js';
-import { errorFromCode, KafkaProtocolError, SpoolError, toSpoolError } from '../errors.js';
+import { CLIENT_VERSIONS, type Cluster, throwIfError } from '../cluster/index.js';
+import { errorFromCode, SpoolError, toSpoolError } from '../errors.js';
 import {
   decodeMemberAssignment,
   decodeMemberSubscription,
@@ -11,6 +11,13 @@ import {
   type RebalanceProtocol,
   type TopicPartitions,
 } from './assignors/assignor.js';
+import {
+  COORDINATOR_MOVED,
+  type CoordinatorLink,
+  GENERATION_LOST,
+  GROUP_LANE,
+  JOIN_LANE,
+} from './coordinator-link.js';
 import type { TopicPartition } from './types.js';
 
 export interface MembershipOptions {
@@ -43,18 +50,6 @@ export interface MembershipHooks {
   ): void;
 }
 
-/** Lanes: JoinGroup long-polls, so it must not hold up heartbeats and commits behind it. */
-const JOIN_LANE = 'group-join';
-const GROUP_LANE = 'group';
-
-/** Group-state errors that mean "this member's generation is over". */
-const GENERATION_LOST = new Set<number>([ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION]);
-const COORDINATOR_MOVED = new Set<number>([
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.COORDINATOR_NOT_AVAILABLE,
-  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-]);
-
 /**
  * A member of a classic consumer group: JoinGroup/SyncGroup rounds, heartbeats, commits and
  * leaving. Heartbeats run on their own timer, never waiting for the user's handlers, so slow
@@ -69,8 +64,8 @@ const COORDINATOR_MOVED = new Set<number>([
 export class GroupMembership {
   memberId = '';
   generationId = -1;
+  readonly groupInstanceId: string | null;
   readonly protocol: RebalanceProtocol;
-  private coordinatorId: number | undefined;
   private rejoinNeeded = true;
   private joining: Promise<void> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -81,9 +76,11 @@ export class GroupMembership {
 
   constructor(
     private readonly cluster: Cluster,
+    private readonly link: CoordinatorLink,
     private readonly options: MembershipOptions,
     private readonly hooks: MembershipHooks,
   ) {
+    this.groupInstanceId = options.groupInstanceId;
     this.protocol = options.assignors.every((a) => a.protocols === 'cooperative') ? 'cooperative' : 'eager';
   }
 
@@ -128,7 +125,7 @@ export class GroupMembership {
   }
 
   private async joinOnce(): Promise<void> {
-    const coordinator = await this.coordinator(JOIN_LANE);
+    const coordinator = await this.link.connection(JOIN_LANE);
     if (this.protocol === 'eager') {
       const owned = this.hooks.owned();
       if (owned.length > 0) await this.hooks.revoke(owned);
@@ -224,7 +221,7 @@ export class GroupMembership {
       return true;
     }
     if (COORDINATOR_MOVED.has(code)) {
-      this.coordinatorId = undefined;
+      this.link.forget();
       return true;
     }
     throwIfError(code, { serverMessage: `${api} for group ${this.options.groupId}` });
@@ -260,7 +257,7 @@ export class GroupMembership {
     try {
       // No heartbeats while a JoinGroup/SyncGroup round is out: the coordinator is not expecting them.
       if (this.joining || this.generationId < 0) return;
-      const coordinator = await this.coordinator(GROUP_LANE);
+      const coordinator = await this.link.connection(GROUP_LANE);
       const { response } = await coordinator.send(APIS.Heartbeat, CLIENT_VERSIONS.Heartbeat, {
         groupId: this.options.groupId,
         generationId: this.generationId,
@@ -273,7 +270,7 @@ export class GroupMembership {
         await this.resetGeneration(code === ErrorCode.UNKNOWN_MEMBER_ID);
         this.requestRejoin('the member was evicted');
       } else if (COORDINATOR_MOVED.has(code)) {
-        this.coordinatorId = undefined;
+        this.link.forget();
         next = this.options.retryBackoffMs;
       } else if (code === ErrorCode.FENCED_INSTANCE_ID) {
         this.hooks.fatal(
@@ -282,7 +279,7 @@ export class GroupMembership {
       } else throwIfError(code);
     } catch {
       // Lost connection or timeout: find the coordinator again and try sooner.
-      this.coordinatorId = undefined;
+      this.link.forget();
       next = this.options.retryBackoffMs;
     } finally {
       this.scheduleHeartbeat(next);
@@ -323,91 +320,6 @@ export class GroupMembership {
     }
   }
 
-  /** The coordinator's connection on `lane`, finding the coordinator if it is not known. */
-  private async coordinator(lane: string): Promise<BrokerConnection> {
-    return this.cluster.retry(async () => {
-      this.coordinatorId ??= await this.cluster.findCoordinator(this.options.groupId);
-      try {
-        return await this.cluster.broker(this.coordinatorId, lane);
-      } catch (error) {
-        this.coordinatorId = undefined;
-        throw error;
-      }
-    });
-  }
-
-  /**
-   * Commits offsets with this member's generation (or as a standalone consumer, generation -1,
-   * before joining). Coordinator moves are retried; a lost generation is a typed, non-retriable
-   * KafkaProtocolError (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID) and triggers a rejoin.
-   */
-  async commit(
-    offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
-  ): Promise<void> {
-    if (offsets.length === 0) return;
-    const byTopic = new Map<string, typeof offsets>();
-    for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
-    await this.cluster.retry(async () => {
-      const coordinator = await this.coordinator(GROUP_LANE);
-      const { response } = await coordinator.send(APIS.OffsetCommit, CLIENT_VERSIONS.OffsetCommit, {
-        groupId: this.options.groupId,
-        generationIdOrMemberEpoch: this.generationId,
-        memberId: this.memberId,
-        groupInstanceId: this.generationId >= 0 ? this.options.groupInstanceId : null,
-        retentionTimeMs: -1,
-        topics: [...byTopic].map(([name, list]) => ({
-          name,
-          partitions: list.map((o) => ({
-            partitionIndex: o.partition,
-            committedOffset: o.offset,
-            committedLeaderEpoch: -1,
-            commitTimestamp: -1,
-            committedMetadata: o.metadata ?? null,
-          })),
-        })),
-      });
-      for (const topic of response.topics) {
-        for (const p of topic.partitions) {
-          if (COORDINATOR_MOVED.has(p.errorCode)) this.coordinatorId = undefined;
-          if (GENERATION_LOST.has(p.errorCode) && this.generationId >= 0)
-            this.requestRejoin('commit failed: generation ended');
-          throwIfError(p.errorCode, { topic: topic.name, partition: p.partitionIndex });
-        }
-      }
-    });
-  }
-
-  /** Committed offsets (-1 where none) of `partitions`. */
-  async fetchCommitted(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
-    const topics = toTopicPartitions(partitions).map((t) => ({
-      name: t.topic,
-      partitionIndexes: t.partitions,
-    }));
-    return this.cluster.retry(async () => {
-      const coordinator = await this.coordinator(GROUP_LANE);
-      const { version, response } = await coordinator.send(APIS.OffsetFetch, CLIENT_VERSIONS.OffsetFetch, {
-        groupId: this.options.groupId,
-        topics,
-        groups: [{ groupId: this.options.groupId, memberId: null, memberEpoch: -1, topics }],
-        requireStable: true,
-      });
-      const answer =
-        version >= 8 ? response.groups.find((g) => g.groupId === this.options.groupId) : response;
-      if (!answer)
-        throw new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, { serverMessage: 'no answer' });
-      if (COORDINATOR_MOVED.has(answer.errorCode)) this.coordinatorId = undefined;
-      throwIfError(answer.errorCode, { serverMessage: `group ${this.options.groupId}` });
-      const result = new Map<string, number>();
-      for (const t of answer.topics) {
-        for (const p of t.partitions) {
-          throwIfError(p.errorCode, { topic: t.name, partition: p.partitionIndex });
-          result.set(`${t.name}:${p.partitionIndex}`, p.committedOffset);
-        }
-      }
-      return result;
-    });
-  }
-
   /**
    * Stops heartbeating and leaves the group so the others rebalance at once. Static members do
    * not leave: their session timeout covers a restart and their partitions wait for them.
@@ -418,10 +330,7 @@ export class GroupMembership {
     if (this.metadataTimer) clearInterval(this.metadataTimer);
     if (this.options.groupInstanceId !== null || this.memberId === '') return;
     try {
-      const coordinator = await this.cluster.broker(
-        this.coordinatorId ?? (await this.cluster.findCoordinator(this.options.groupId)),
-        GROUP_LANE,
-      );
+      const coordinator = await this.link.connection(GROUP_LANE);
       await coordinator.send(APIS.LeaveGroup, CLIENT_VERSIONS.LeaveGroup, {
         groupId: this.options.groupId,
         memberId: this.memberId,
