@@ -75,8 +75,11 @@ export class Consumer<K = Buffer, V = Buffer> {
   private stopping = false;
   private closed: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
-  /** The batch a run() handler is processing, so close() called from inside it does not wait on itself. */
-  private readonly handlerContext = new AsyncLocalStorage<TakenBatch>();
+  /**
+   * The batch a run() handler is processing (and, for eachMessage, the record), so that close()
+   * called from inside a handler does not wait on itself.
+   */
+  private readonly handlerContext = new AsyncLocalStorage<{ batch: TakenBatch; record: number }>();
   /** Batches held by for-await loop bodies: close() cannot wait for them (it may be called from one). */
   private readonly iteratorBatches = new Set<TakenBatch>();
 
@@ -255,7 +258,7 @@ export class Consumer<K = Buffer, V = Buffer> {
         const batch = await this.nextBatch();
         if (!batch) return;
         try {
-          await this.handlerContext.run(batch, () => this.process(batch, handlers));
+          await this.handlerContext.run({ batch, record: -1 }, () => this.process(batch, handlers));
         } finally {
           this.settle(batch);
         }
@@ -307,8 +310,10 @@ export class Consumer<K = Buffer, V = Buffer> {
   private async process(batch: TakenBatch, handlers: RunOptions<K, V>): Promise<void> {
     const stale = () => this.stopping || !this.state.isCurrent(batch) || this.handover.isRevoking(batch);
     if (handlers.eachMessage) {
+      const context = this.handlerContext.getStore();
       for (const record of batch.records) {
         if (stale()) return;
+        if (context) context.record = record.offset;
         await handlers.eachMessage(this.toConsumerRecord(batch, record));
         this.state.markProcessed(batch, record.offset + 1);
       }
@@ -468,15 +473,21 @@ export class Consumer<K = Buffer, V = Buffer> {
   /**
    * Stops consuming: handlers finish the record in hand, processed offsets are committed
    * (atLeastOnce with auto commit), the revoke listener runs, and the member leaves the group.
+   * From inside an eachMessage handler it counts that handler's record as processed (the handler
+   * chose to stop after it); from a for-await body, the batch in hand is not counted.
    */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.stopping = true;
       this.notify();
       this.committer.stopAutoCommit();
-      // Called from a handler or a loop body: that batch ends here, with what it marked processed.
+      // Called from a handler or a loop body: that batch ends here. An eachMessage handler that
+      // closes the consumer is done with its record: it counts as processed.
       const own = this.handlerContext.getStore();
-      if (own) this.settle(own);
+      if (own) {
+        if (own.record >= 0) this.state.markProcessed(own.batch, own.record + 1);
+        this.settle(own.batch);
+      }
       for (const batch of this.iteratorBatches) this.settle(batch);
       this.iteratorBatches.clear();
       try {

@@ -135,6 +135,23 @@ describe('Consumer', () => {
     await next.running;
   });
 
+  it('close() from inside eachMessage commits through the record in hand, no further', async () => {
+    const topic = await createTopic(1);
+    const groupId = `g-${topic}`;
+    await produce(topic, 20);
+    const consumer = stringConsumer({ groupId });
+    consumer.subscribe(topic);
+    const seen: number[] = [];
+    await consumer.run({
+      eachMessage: async ({ offset }) => {
+        seen.push(offset);
+        if (seen.length === 5) await consumer.close();
+      },
+    });
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(await admin.fetchOffsets(groupId, [topic])).toMatchObject([{ partition: 0, offset: 5 }]);
+  });
+
   it('starts from latest, from a timestamp, and seeks', async () => {
     const topic = await createTopic(1);
     const base = Date.now() - 60_000;
