@@ -92,7 +92,7 @@ describe('cluster chaos', () => {
     timeout: 240_000 + CYCLES * 60_000,
   }, async () => {
     const started = Date.now();
-    env = await startLocalCluster({ brokers: BROKERS });
+    env = await startLocalCluster({ brokers: BROKERS, leaseMs: 3000 });
     const { cluster, bootstrap } = env;
     const dataDir = cluster.options.dataDir;
     log(

@@ -32,7 +32,7 @@ const MIN_PAUSE_MS = 5000;
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
 
 beforeAll(async () => {
-  env = await startLocalCluster({ brokers: BROKERS });
+  env = await startLocalCluster({ brokers: BROKERS, leaseMs: 3000 });
   const kafka = new Kafka({ clientId: 'zombie-admin', brokers: env.bootstrap, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

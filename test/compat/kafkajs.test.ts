@@ -26,7 +26,7 @@ let env: Awaited<ReturnType<typeof startLocalCluster>>;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  env = await startLocalCluster({ brokers: 3 });
+  env = await startLocalCluster({ brokers: 3, leaseMs: 3000 });
   kafka = new Kafka({
     clientId: 'compat',
     brokers: env.bootstrap,

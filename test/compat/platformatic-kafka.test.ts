@@ -23,7 +23,7 @@ const KEYS = 50;
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
 
 beforeAll(async () => {
-  env = await startLocalCluster();
+  env = await startLocalCluster({ leaseMs: 3000 });
 }, 120_000);
 
 afterAll(async () => {

@@ -8,7 +8,18 @@ import { DevCluster } from '../../broker/local/dev-cluster.js';
  * OS processes on loopback, exactly what `spool dev` runs, with short group timings so rebalances
  * finish quickly.
  */
-export async function startLocalCluster(options: { brokers?: number; logLevel?: string } = {}): Promise<{
+export async function startLocalCluster(
+  options: {
+    brokers?: number;
+    logLevel?: string;
+    /**
+     * Broker lease length. Tests that kill or pause brokers use the production 3 s so failovers
+     * are quick; the rest default to 8 s, so a broker starved of CPU on a loaded 2-core CI machine
+     * does not fence itself mid-test (which it must do once its lease lapses).
+     */
+    leaseMs?: number;
+  } = {},
+): Promise<{
   cluster: DevCluster;
   bootstrap: string[];
   stop: () => Promise<void>;
@@ -25,6 +36,7 @@ export async function startLocalCluster(options: { brokers?: number; logLevel?: 
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '1500',
       SPOOL_GROUP_MIN_SESSION_TIMEOUT_MS: '1000',
+      SPOOL_LEASE_MS: String(options.leaseMs ?? 8000),
     },
   });
   return {

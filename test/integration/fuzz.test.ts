@@ -24,7 +24,7 @@ let env: Awaited<ReturnType<typeof startLocalCluster>>;
 
 beforeAll(async () => {
   // Every malformed frame is a (deliberate) warning; keep the test output readable.
-  env = await startLocalCluster({ logLevel: 'error' });
+  env = await startLocalCluster({ logLevel: 'error', leaseMs: 3000 });
 }, 120_000);
 
 afterAll(async () => {

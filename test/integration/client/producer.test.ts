@@ -27,7 +27,7 @@ let admin: Admin;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  local = await startLocalCluster({ brokers: 3 });
+  local = await startLocalCluster({ brokers: 3, leaseMs: 3000 });
   admin = new Admin({ bootstrap: local.bootstrap, clientId: 'producer-it' });
   await admin.connect();
   kafka = new Kafka({ clientId: 'producer-it', brokers: local.bootstrap, logLevel: logLevel.NOTHING });

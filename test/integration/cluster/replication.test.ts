@@ -19,7 +19,7 @@ const NO_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
 
 beforeAll(async () => {
-  env = await startLocalCluster({ brokers: 3 });
+  env = await startLocalCluster({ brokers: 3, leaseMs: 3000 });
 }, 180_000);
 
 afterAll(async () => {
