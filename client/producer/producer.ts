@@ -43,7 +43,11 @@ export interface ProducerOptions<K, V> {
   deliveryTimeoutMs?: number;
   /** Per request. Default 30 s. */
   requestTimeoutMs?: number;
-  /** Produce requests in flight per broker connection, at most 5. Default 5. */
+  /**
+   * Produce requests in flight per broker connection, at most 5. Default 5. With idempotence, as
+   * many batches of one partition may be in flight (order is kept by sequence numbers); without,
+   * one per partition.
+   */
   maxInFlight?: number;
   retryBackoffMs?: number;
 }
@@ -92,7 +96,7 @@ function toHeaders(headers: ProducerRecord<unknown, unknown>['headers']): Record
  *
  * Idempotent by default: one InitProducerId at connect, per-partition sequence numbers, and a
  * retried batch is resent byte-for-byte (same sequence) so the broker drops duplicates. Order
- * within a partition is kept by allowing one in-flight batch per partition (see Sender).
+ * within a partition is kept across pipelined batches and retries (see Sender).
  */
 export class Producer<K = Buffer | string, V = Buffer | string> {
   private readonly cluster: Cluster;
@@ -128,6 +132,8 @@ export class Producer<K = Buffer | string, V = Buffer | string> {
       lingerMs: options.lingerMs ?? 5,
       bufferMemory: options.bufferMemory ?? 32 * 1024 * 1024,
       maxBlockMs: this.maxBlockMs,
+      // Pipelining within a partition is only order-safe with sequence numbers.
+      maxInFlightPerPartition: idempotent ? maxInFlight : 1,
     });
     this.idempotence = idempotent ? new IdempotenceState() : undefined;
     this.sender = new Sender(this.cluster, this.accumulator, {

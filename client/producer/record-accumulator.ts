@@ -95,6 +95,12 @@ export interface RecordAccumulatorOptions {
   bufferMemory: number;
   /** How long send() waits for buffer space before failing with BufferFullError. */
   maxBlockMs: number;
+  /**
+   * Batches of one partition in flight at once. 1 keeps order by construction; more (only with
+   * idempotence, whose sequence numbers let the broker reject out-of-order batches) pipelines.
+   * Default 1.
+   */
+  maxInFlightPerPartition?: number;
   now?: () => number;
 }
 
@@ -113,11 +119,15 @@ const partitionKey = (topic: string, partition: number) => `${topic}\u0000${part
  * ready when it is full, when it has lingered `lingerMs`, when a later batch exists behind it,
  * or during a flush. Memory is bounded by `bufferMemory`: `reserve` waits (FIFO, so waiting
  * sends keep their order) until acknowledged batches `release` space, for at most `maxBlockMs`.
- * Partitions can be muted so that at most one batch per partition is in flight.
+ *
+ * In-flight accounting keeps per-partition order: at most `maxInFlightPerPartition` batches of a
+ * partition are out, and a retried batch goes back in sequence order and is only offered again
+ * once NOTHING of its partition is in flight, so retries are resent in their original order.
  */
 export class RecordAccumulator {
   private readonly queues = new Map<string, ProducerBatch[]>();
-  private readonly muted = new Set<string>();
+  /** Batches in flight per partition. */
+  private readonly inFlight = new Map<string, number>();
   private readonly waiters: MemoryWaiter[] = [];
   private used = 0;
   private flushes = 0;
@@ -202,7 +212,10 @@ export class RecordAccumulator {
     return { batchFull: last.closed };
   }
 
-  /** Puts a batch that must be retried back at the head of its partition's queue. */
+  /**
+   * Puts a batch that must be retried back at the head of its partition's queue, among other
+   * retried batches in sequence order (responses of pipelined batches may fail in any order).
+   */
   reenqueue(batch: ProducerBatch): void {
     batch.closed = true;
     const key = partitionKey(batch.topic, batch.partition);
@@ -211,15 +224,36 @@ export class RecordAccumulator {
       queue = [];
       this.queues.set(key, queue);
     }
-    queue.unshift(batch);
+    let at = 0;
+    while (
+      at < queue.length &&
+      queue[at]!.attempts > 0 &&
+      queue[at]!.baseSequence >= 0 &&
+      queue[at]!.baseSequence < batch.baseSequence
+    )
+      at++;
+    queue.splice(at, 0, batch);
   }
 
-  mute(topic: string, partition: number): void {
-    this.muted.add(partitionKey(topic, partition));
+  /** A batch of the partition was sent. */
+  markInFlight(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
   }
 
-  unmute(topic: string, partition: number): void {
-    this.muted.delete(partitionKey(topic, partition));
+  /** A sent batch of the partition was answered (or given up). */
+  markDone(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    const left = (this.inFlight.get(key) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(key, left);
+    else this.inFlight.delete(key);
+  }
+
+  /** Whether the partition's head batch may be sent now, as far as in-flight batches go. */
+  private canSend(key: string, head: ProducerBatch): boolean {
+    const out = this.inFlight.get(key) ?? 0;
+    if (head.attempts > 0) return out === 0;
+    return out < (this.options.maxInFlightPerPartition ?? 1);
   }
 
   /** Until the returned function is called, every batch counts as ready (linger is ignored). */
@@ -239,12 +273,12 @@ export class RecordAccumulator {
     );
   }
 
-  /** The head batch of every unmuted partition that is ready to send, without removing it. */
+  /** The head batch of every partition that is ready and may be sent now, without removing it. */
   ready(now = this.now()): ProducerBatch[] {
     const out: ProducerBatch[] = [];
     for (const [key, queue] of this.queues) {
       const head = queue[0];
-      if (!head || this.muted.has(key)) continue;
+      if (!head || !this.canSend(key, head)) continue;
       if (this.isReady(head, queue.length, now)) out.push(head);
     }
     return out;
@@ -261,13 +295,13 @@ export class RecordAccumulator {
 
   /**
    * Milliseconds until the next batch could become ready (linger or retry backoff), or
-   * undefined when nothing is queued on an unmuted partition.
+   * undefined when nothing queued may be sent before an in-flight batch is answered.
    */
   nextReadyDelay(now = this.now()): number | undefined {
     let best: number | undefined;
     for (const [key, queue] of this.queues) {
       const head = queue[0];
-      if (!head || this.muted.has(key)) continue;
+      if (!head || !this.canSend(key, head)) continue;
       const lingerAt = this.isReady(head, queue.length, Math.max(now, head.retryAt))
         ? head.retryAt
         : head.createdAt + this.options.lingerMs;

@@ -34,10 +34,15 @@ type ProduceInput = MessageInput<(typeof APIS.Produce)['request']>;
 /**
  * Drains ready batches from the accumulator and sends them: one Produce request per leader per
  * drain, carrying the ready batch of every partition that broker leads, with at most
- * `maxInFlight` requests per broker. A partition is muted while its batch is in flight, so there
- * is at most ONE in-flight batch per partition: the simple way to keep per-partition order
- * across retries (a retried batch goes back to the head of its queue before anything behind it
- * is sent), with or without idempotence.
+ * `maxInFlight` requests per broker.
+ *
+ * Per-partition order: without idempotence one batch per partition is in flight, so a retry
+ * goes out before anything behind it. With idempotence up to `maxInFlight` batches of a partition
+ * are pipelined; if one fails retriably, the broker rejects the ones after it as out of order
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER with an earlier batch unresolved is therefore retried, not
+ * fatal), they all go back in sequence order, and they are resent one at a time once the
+ * partition has nothing in flight, each with its original sequence, so the log keeps send order
+ * and a batch the broker did write is acknowledged as a duplicate with its original offset.
  */
 export class Sender {
   private readonly inFlightPerBroker = new Map<number, number>();
@@ -139,7 +144,7 @@ export class Sender {
       if ((this.inFlightPerBroker.get(leader) ?? 0) >= this.options.maxInFlight) continue;
       for (const batch of batches) {
         this.accumulator.take(batch);
-        this.accumulator.mute(batch.topic, batch.partition);
+        this.accumulator.markInFlight(batch.topic, batch.partition);
         this.inFlight.add(batch);
         this.prepare(batch);
       }
@@ -223,14 +228,17 @@ export class Sender {
         ) {
           this.succeed(batch, result.baseOffset);
         } else {
-          this.retryOrFail(
-            batch,
-            new KafkaProtocolError(result.errorCode, {
-              topic: batch.topic,
-              partition: batch.partition,
-              serverMessage: result.errorMessage,
-            }),
-          );
+          const error = new KafkaProtocolError(result.errorCode, {
+            topic: batch.topic,
+            partition: batch.partition,
+            serverMessage: result.errorMessage,
+          });
+          // Out of order because an earlier batch of ours is still unresolved (or about to be
+          // re-sequenced under a new producer id): the broker did not write it, so resend it.
+          const behindAnother =
+            result.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER &&
+            (this.needsReset || this.hasEarlierUnresolved(batch));
+          this.retryOrFail(batch, error, behindAnother);
         }
       }
     } catch (error) {
@@ -244,8 +252,8 @@ export class Sender {
   }
 
   private finish(batch: ProducerBatch): void {
-    // Only an in-flight batch holds its partition's mute; a queued one that expires does not.
-    if (this.inFlight.delete(batch)) this.accumulator.unmute(batch.topic, batch.partition);
+    // Only an in-flight batch counts against its partition; a queued one that expires does not.
+    if (this.inFlight.delete(batch)) this.accumulator.markDone(batch.topic, batch.partition);
     this.accumulator.release(batch.sizeBytes - BATCH_OVERHEAD);
   }
 
@@ -263,9 +271,21 @@ export class Sender {
     batch.fail(error);
   }
 
-  private retryOrFail(batch: ProducerBatch, error: SpoolError): void {
+  /** Whether a batch of the same partition with an earlier sequence is in flight or queued for retry. */
+  private hasEarlierUnresolved(batch: ProducerBatch): boolean {
+    if (batch.baseSequence < 0) return false;
+    const earlier = (other: ProducerBatch) =>
+      other !== batch &&
+      other.topic === batch.topic &&
+      other.partition === batch.partition &&
+      other.baseSequence >= 0 &&
+      other.baseSequence < batch.baseSequence;
+    return [...this.inFlight].some(earlier) || this.accumulator.queued().some(earlier);
+  }
+
+  private retryOrFail(batch: ProducerBatch, error: SpoolError, forceRetriable = false): void {
     const now = this.now();
-    if (!error.retriable || this.closed) {
+    if ((!error.retriable && !forceRetriable) || this.closed) {
       this.fail(batch, error);
       return;
     }
@@ -276,9 +296,8 @@ export class Sender {
     batch.attempts++;
     batch.retryAt =
       now + backoffMs(batch.attempts, this.options.retryBackoffMs, this.options.maxRetryBackoffMs);
-    this.inFlight.delete(batch);
     this.accumulator.reenqueue(batch);
-    this.accumulator.unmute(batch.topic, batch.partition);
+    if (this.inFlight.delete(batch)) this.accumulator.markDone(batch.topic, batch.partition);
     // A new leader, or a lost broker: look again before the retry.
     this.refreshMetadata([batch.topic], true);
   }

@@ -3,7 +3,7 @@ import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import createSnappyCodec from 'kafkajs-snappy';
 import lz4js from 'lz4js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../../client/admin.js';
+import { Admin } from '../../../client/admin/index.js';
 import { keyPartition } from '../../../client/partitioners.js';
 import { type Compression, Producer } from '../../../client/producer/index.js';
 import type { RecordMetadata } from '../../../client/producer/record-accumulator.js';
@@ -168,13 +168,21 @@ describe('Producer', () => {
     }
     expect(victim).toBeGreaterThanOrEqual(0);
 
-    const producer = new Producer({ bootstrap: local.bootstrap, lingerMs: 2, deliveryTimeoutMs: 40_000 });
+    // Small batches and up to 8 waves outstanding: several batches per partition are in flight
+    // (pipelined) when the leader dies.
+    const producer = new Producer({
+      bootstrap: local.bootstrap,
+      lingerMs: 2,
+      batchSize: 1024,
+      deliveryTimeoutMs: 40_000,
+    });
     await producer.connect();
     const acked: Array<{ value: string; meta: RecordMetadata }> = [];
     const failed: unknown[] = [];
     let next = 0;
     let stop = false;
     const pump = (async () => {
+      const waves: Promise<unknown>[] = [];
       while (!stop) {
         const wave = Array.from({ length: 50 }, () => {
           const value = `f-${next++}`;
@@ -183,8 +191,11 @@ describe('Producer', () => {
             (error: unknown) => failed.push(error),
           );
         });
-        await Promise.all(wave);
+        waves.push(Promise.all(wave));
+        if (waves.length >= 8) await waves.shift();
+        await new Promise((resolve) => setTimeout(resolve, 10)); // ~5k records/s: the reads stay quick
       }
+      await Promise.all(waves);
     })();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await local.cluster.stopBroker(victim, 'SIGKILL');
@@ -198,6 +209,15 @@ describe('Producer', () => {
     expect(failed).toEqual([]);
     expect(acked.length).toBe(next);
     expectContiguous(acked.map((a) => a.meta));
+    // Send order is log order within each partition, pipelined batches and retries included.
+    const sendOrder = (value: string) => Number(value.slice(2));
+    for (const partition of new Set(acked.map((a) => a.meta.partition))) {
+      const offsets = acked
+        .filter((a) => a.meta.partition === partition)
+        .sort((x, y) => sendOrder(x.value) - sendOrder(y.value))
+        .map((a) => a.meta.offset);
+      expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+    }
 
     const read = await readAll([topic], acked.length, 30_000);
     const seen = new Map<string, number>();

@@ -91,21 +91,51 @@ describe('RecordAccumulator', () => {
     expect(acc.ready()).toEqual([]);
   });
 
-  it('does not offer a muted partition, and retries go back to the head after their backoff', () => {
+  it('offers nothing of a partition with a batch in flight, and retries go back to the head after their backoff', () => {
     const { acc, advance } = accumulator();
     acc.append('t', 0, record('a'), 150);
     const [first] = acc.ready();
     acc.take(first!);
-    acc.mute('t', 0);
+    acc.markInFlight('t', 0);
     acc.append('t', 0, record('b'), 150);
     expect(acc.ready()).toEqual([]);
     first!.retryAt = 1050;
+    first!.attempts = 1;
     acc.reenqueue(first!);
-    acc.unmute('t', 0);
+    acc.markDone('t', 0);
     expect(acc.ready()).toEqual([]);
     expect(acc.nextReadyDelay()).toBe(50);
     advance(50);
     expect(acc.ready()).toEqual([first]);
+  });
+
+  it('pipelines up to maxInFlightPerPartition batches; retries wait until the partition is quiet, in sequence order', () => {
+    const { acc } = accumulator({ maxInFlightPerPartition: 3 });
+    const sent: ProducerBatch[] = [];
+    for (let i = 0; i < 4; i++) {
+      acc.append('t', 0, record(`r${i}`), 400); // each fills a batch
+      const [head] = acc.ready();
+      if (!head) break;
+      acc.take(head);
+      head.baseSequence = i;
+      acc.markInFlight('t', 0);
+      sent.push(head);
+    }
+    expect(sent).toHaveLength(3); // the 4th waits for a slot
+    // The 2nd and then the 1st fail: they go back in sequence order, ahead of the queued 4th.
+    for (const failed of [sent[1]!, sent[0]!]) {
+      failed.attempts = 1;
+      acc.reenqueue(failed);
+      acc.markDone('t', 0);
+    }
+    expect(acc.ready()).toEqual([]); // the 3rd is still out
+    acc.markDone('t', 0);
+    expect(acc.ready()).toEqual([sent[0]]);
+    acc.take(sent[0]!);
+    acc.markInFlight('t', 0);
+    expect(acc.ready()).toEqual([]); // the next retry waits for this one
+    acc.markDone('t', 0);
+    expect(acc.ready()).toEqual([sent[1]]);
   });
 
   it('resolves offsets from the base offset, or -1 for acks 0', () => {
