@@ -4,6 +4,7 @@ import createSnappyCodec from 'kafkajs-snappy';
 import lz4js from 'lz4js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin } from '../../../client/admin/index.js';
+import { Consumer } from '../../../client/consumer/index.js';
 import { keyPartition } from '../../../client/partitioners.js';
 import { type Compression, Producer } from '../../../client/producer/index.js';
 import type { RecordMetadata } from '../../../client/producer/record-accumulator.js';
@@ -157,7 +158,7 @@ describe('Producer', () => {
     expect(total).toBe(300);
   }, 30_000);
 
-  it('keeps an idempotent stream free of duplicates and gaps across a leader SIGKILL', async () => {
+  it('keeps an idempotent stream free of duplicates and gaps across a leader SIGKILL; a live SDK consumer misses nothing', async () => {
     const topic = 'failover';
     await admin.createTopics([{ topic, partitions: 3, replicationFactor: 3 }]);
     let victim = -1;
@@ -177,6 +178,18 @@ describe('Producer', () => {
       deliveryTimeoutMs: 40_000,
     });
     await producer.connect();
+    // A group member reading the topic live, through the failover.
+    const consumer = new Consumer({
+      bootstrap: local.bootstrap,
+      groupId: 'failover-reader',
+      startFrom: 'earliest',
+    });
+    consumer.subscribe(topic);
+    const consumed: { value: string; partition: number; offset: number }[] = [];
+    const consuming = consumer.run({
+      eachMessage: ({ value, partition, offset }) =>
+        void consumed.push({ value: value!.toString(), partition, offset }),
+    });
     const acked: Array<{ value: string; meta: RecordMetadata }> = [];
     const failed: unknown[] = [];
     let next = 0;
@@ -216,6 +229,19 @@ describe('Producer', () => {
         .filter((a) => a.meta.partition === partition)
         .sort((x, y) => sendOrder(x.value) - sendOrder(y.value))
         .map((a) => a.meta.offset);
+      expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+    }
+
+    // The live consumer saw every acknowledged record, in log order per partition.
+    const deadline = Date.now() + 30_000;
+    while (new Set(consumed.map((c) => c.value)).size < acked.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    await consumer.close();
+    await consuming;
+    const consumedValues = new Set(consumed.map((c) => c.value));
+    expect(acked.filter((a) => !consumedValues.has(a.value)).map((a) => a.value)).toEqual([]);
+    for (const partition of [0, 1, 2]) {
+      const offsets = consumed.filter((c) => c.partition === partition).map((c) => c.offset);
       expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
     }
 
