@@ -73,6 +73,8 @@ export class GroupMembership {
   /** Partition counts of the subscribed topics at the last join; a change means rebalance. */
   private partitionCounts = new Map<string, number>();
   private closed = false;
+  /** Why joining stopped for good (fenced static member, unknown assignor, bad session timeout). */
+  private fatalError: SpoolError | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -96,9 +98,12 @@ export class GroupMembership {
     this.metadataTimer.unref();
   }
 
-  /** Resolves once the member has an assignment (or is closed). */
+  /** Resolves once the member has an assignment (or is closed); rejects if joining failed for good. */
   async waitUntilStable(): Promise<void> {
-    while (!this.closed && !this.isStable) await (this.joining ?? new Promise((r) => setTimeout(r, 10)));
+    while (!this.closed && !this.isStable) {
+      if (this.fatalError) throw this.fatalError;
+      await (this.joining ?? new Promise((r) => setTimeout(r, 10)));
+    }
   }
 
   requestRejoin(reason: string): void {
@@ -106,7 +111,10 @@ export class GroupMembership {
     if (this.joining || this.closed) return;
     this.hooks.event('rebalancing', { reason });
     this.joining = this.joinUntilStable()
-      .catch((error) => this.hooks.fatal(toSpoolError(error)))
+      .catch((error) => {
+        this.fatalError = toSpoolError(error);
+        this.hooks.fatal(this.fatalError);
+      })
       .finally(() => {
         this.joining = undefined;
       });
