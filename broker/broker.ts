@@ -14,6 +14,7 @@ import { GroupStore } from './groups/group-store.js';
 import { ReplicaFetcherManager } from './replication/replica-fetcher-manager.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import type { BrokerIdentity } from './server/broker-identity.js';
+import { alterConfigsHandlers } from './server/handlers/alter-configs.js';
 import { apiVersionsHandler } from './server/handlers/api-versions.js';
 import { describeClusterHandler, describeConfigsHandler } from './server/handlers/cluster-info.js';
 import { fetchHandler } from './server/handlers/fetch.js';
@@ -187,6 +188,7 @@ export class Broker {
       deleteTopicsHandler(admin, metadata),
       createPartitionsHandler(admin),
       describeConfigsHandler(metadata),
+      ...alterConfigsHandlers(admin, log),
       describeClusterHandler(identity, metadata),
       ...groupHandlers(groups, locator),
     );

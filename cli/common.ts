@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { Admin } from '../client/admin.js';
+import { Admin } from '../client/admin/index.js';
 import { KafkaProtocolError } from '../client/errors.js';
 
 export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';

@@ -4,7 +4,13 @@ import { z } from 'zod';
  * Topic-level configuration, stored as Kafka's string key/value pairs and validated here. Keys
  * not listed are rejected (INVALID_CONFIG) so that a typo never silently does nothing.
  */
-const integer = (min: number) => z.coerce.number().int().min(min);
+// Strings of digits only: z.coerce alone would read '' (and ' ') as 0.
+const integer = (min: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min));
 
 export const TOPIC_CONFIG_SCHEMA = z.object({
   'retention.ms': integer(-1).default(14 * 24 * 3600 * 1000),

@@ -149,6 +149,39 @@ export class TopicStore {
       throw error;
     }
   }
+
+  /**
+   * Replaces the topic's config overrides, conditional on the topic still being at
+   * `expectedVersion` (read-modify-write: callers read the record, edit its config and write it
+   * back, and re-read on TopicVersionConflictError, so concurrent changes are never lost). A topic
+   * deleted meanwhile also fails the condition; the caller's re-read then finds it gone.
+   */
+  async updateConfig(
+    name: string,
+    expectedVersion: number,
+    config: Record<string, string>,
+  ): Promise<TopicRecord> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: name, sk: SORT_KEY },
+          UpdateExpression: 'SET config = :config, version = :next',
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+          ExpressionAttributeValues: {
+            ':config': config,
+            ':next': expectedVersion + 1,
+            ':expected': expectedVersion,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(Attributes!);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new TopicVersionConflictError(name);
+      throw error;
+    }
+  }
 }
 
 function toRecord(item: Record<string, unknown>): TopicRecord {

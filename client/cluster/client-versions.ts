@@ -11,6 +11,8 @@ export const CLIENT_VERSIONS = {
   DeleteTopics: { min: 1, max: 6 },
   CreatePartitions: { min: 0, max: 3 },
   DescribeConfigs: { min: 1, max: 4 },
+  /** SET and DELETE only (APPEND/SUBTRACT are not sent); the whole API is the same in v0 and v1. */
+  IncrementalAlterConfigs: { min: 0, max: 1 },
   DescribeCluster: { min: 0, max: 1 },
   ListGroups: { min: 0, max: 5 },
   DescribeGroups: { min: 0, max: 5 },

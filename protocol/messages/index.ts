@@ -1,4 +1,5 @@
 import type { MessageSchema } from '../wire/schema.js';
+import { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './api-versions.js';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions.js';
 import { CreateTopicsRequest, CreateTopicsResponse } from './create-topics.js';
@@ -10,6 +11,10 @@ import { DescribeGroupsRequest, DescribeGroupsResponse } from './describe-groups
 import { FetchRequest, FetchResponse } from './fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './find-coordinator.js';
 import { HeartbeatRequest, HeartbeatResponse } from './heartbeat.js';
+import {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from './incremental-alter-configs.js';
 import { InitProducerIdRequest, InitProducerIdResponse } from './init-producer-id.js';
 import { JoinGroupRequest, JoinGroupResponse } from './join-group.js';
 import { LeaveGroupRequest, LeaveGroupResponse } from './leave-group.js';
@@ -22,6 +27,7 @@ import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './off
 import { ProduceRequest, ProduceResponse } from './produce.js';
 import { SyncGroupRequest, SyncGroupResponse } from './sync-group.js';
 
+export * from './alter-configs.js';
 export * from './api-versions.js';
 export * from './consumer-protocol.js';
 export * from './create-partitions.js';
@@ -34,6 +40,7 @@ export * from './describe-groups.js';
 export * from './fetch.js';
 export * from './find-coordinator.js';
 export * from './heartbeat.js';
+export * from './incremental-alter-configs.js';
 export * from './init-producer-id.js';
 export * from './join-group.js';
 export * from './leave-group.js';
@@ -88,8 +95,14 @@ export const APIS = {
     OffsetForLeaderEpochResponse,
   ),
   DescribeConfigs: pair('DescribeConfigs', DescribeConfigsRequest, DescribeConfigsResponse),
+  AlterConfigs: pair('AlterConfigs', AlterConfigsRequest, AlterConfigsResponse),
   CreatePartitions: pair('CreatePartitions', CreatePartitionsRequest, CreatePartitionsResponse),
   DeleteGroups: pair('DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse),
+  IncrementalAlterConfigs: pair(
+    'IncrementalAlterConfigs',
+    IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
+  ),
   DescribeCluster: pair('DescribeCluster', DescribeClusterRequest, DescribeClusterResponse),
 } as const;
 

@@ -101,7 +101,9 @@ describe('version negotiation', () => {
     };
     expect(response.errorCode).toBe(ErrorCode.NONE);
     const keys = response.apiKeys.map((k) => k.apiKey);
-    expect(keys).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 23, 32, 37, 42, 60]);
+    expect(keys).toEqual([
+      0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 23, 32, 33, 37, 42, 44, 60,
+    ]);
     expect(response.apiKeys.find((k) => k.apiKey === 1)).toEqual({
       apiKey: 1,
       minVersion: 4,

@@ -99,15 +99,61 @@ describe('spool CLI', () => {
       expect(p.replicas).toContain(p.leader);
     }
 
-    expect(await ok(['topic', 'alter', 'cli-orders', '--partitions', '4'])).toContain('4 partitions');
+    expect(await ok(['topic', 'alter', 'cli-orders', '--partitions', '4'])).toContain('partitions: 2 -> 4');
     const grown = JSON.parse(await ok(['--output', 'json', 'topic', 'describe', 'cli-orders']));
     expect(grown.partitions).toHaveLength(4);
 
-    const configChange = await spool(['topic', 'alter', 'cli-orders', '--config', 'retention.ms=1000']);
-    expect(configChange.code).toBe(1);
-    expect(configChange.stderr).toMatch(
-      /^error: changing topic configs is not supported by Spool brokers yet/,
-    );
+    const altered = await ok([
+      'topic',
+      'alter',
+      'cli-orders',
+      '--config',
+      'retention.ms=1000',
+      'segment.ms=60000',
+    ]);
+    expect(altered).toContain('altered topic cli-orders');
+    expect(altered).toContain('retention.ms: 3600000 -> 1000');
+    expect(altered).toContain(`segment.ms: ${7 * 24 * 3600 * 1000} (default) -> 60000`);
+    const withConfigs = await ok(['topic', 'describe', 'cli-orders']);
+    expect(withConfigs).toContain('retention.ms=1000');
+    expect(withConfigs).toContain('segment.ms=60000');
+    const configs = JSON.parse(await ok(['--output', 'json', 'topic', 'describe', 'cli-orders'])).configs;
+    expect(configs.find((c: { name: string }) => c.name === 'retention.ms')).toMatchObject({
+      value: '1000',
+      source: 'topic',
+    });
+
+    const dryRun = await ok(['topic', 'alter', 'cli-orders', '--delete-config', 'segment.ms', '--dry-run']);
+    expect(dryRun).toMatch(/^dry run, nothing was changed/);
+    expect(dryRun).toContain('segment.ms: 60000 -> (default)');
+    expect(await ok(['topic', 'describe', 'cli-orders'])).toContain('segment.ms=60000');
+
+    const reset = await ok(['topic', 'alter', 'cli-orders', '--delete-config', 'segment.ms']);
+    expect(reset).toContain(`segment.ms: 60000 -> ${7 * 24 * 3600 * 1000} (default)`);
+    expect(await ok(['topic', 'describe', 'cli-orders'])).not.toContain('segment.ms=');
+
+    // A bad value: one line, exit 1, and nothing applied (not even the partitions asked for with it).
+    const bad = await spool([
+      'topic',
+      'alter',
+      'cli-orders',
+      '--partitions',
+      '6',
+      '--config',
+      'retention.ms=soon',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^error: INVALID_CONFIG \[cli-orders\]: .*retention\.ms/);
+    const unchanged = JSON.parse(await ok(['--output', 'json', 'topic', 'describe', 'cli-orders']));
+    expect(unchanged.partitions).toHaveLength(4);
+    const unknown = await spool(['topic', 'alter', 'cli-orders', '--config', 'retention.msec=1']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: INVALID_CONFIG .*unknown config retention\.msec/);
+    const nothing = await spool(['topic', 'alter', 'cli-orders']);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/^error: nothing to alter/);
 
     expect(await ok(['topic', 'delete', 'cli-orders'])).toContain('deleted topic cli-orders');
     expect(JSON.parse(await ok(['--output', 'json', 'topic', 'list']))).not.toContain('cli-orders');

@@ -1,7 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../../client/admin.js';
-import { UnsupportedByBrokerError } from '../../../client/cluster/index.js';
+import { Admin } from '../../../client/admin/index.js';
 import { KafkaProtocolError } from '../../../client/errors.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 
@@ -74,13 +73,162 @@ describe('Admin', () => {
     const [grown] = await admin.describeTopics(['admin-a']);
     expect(grown!.partitions).toHaveLength(5);
 
-    const unsupported = await rejection(admin.alterConfigs('admin-a', { 'retention.ms': '1000' }));
-    expect(unsupported).toBeInstanceOf(UnsupportedByBrokerError);
-
     await admin.deleteTopics(['admin-a']);
     await waitFor(async () => !(await admin.listTopics()).includes('admin-a'));
     const missing = await rejection(admin.describeTopics(['admin-a']));
     expect(missing).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  }, 40_000);
+
+  it('alters topic configs: set, delete (back to the default), validateOnly, invalid values', async () => {
+    await admin.createTopics([{ topic: 'admin-configs', partitions: 2, replicationFactor: 3 }]);
+    const config = async (name: string) =>
+      (await admin.describeTopics(['admin-configs']))[0]!.configs.find((c) => c.name === name);
+    const defaultRetention = String(14 * 24 * 3600 * 1000);
+    expect(await config('retention.ms')).toMatchObject({
+      value: defaultRetention,
+      isDefault: true,
+      source: 'default',
+    });
+
+    await admin.alterConfigs('admin-configs', { 'retention.ms': '3600000', 'cleanup.policy': 'compact' });
+    expect(await config('retention.ms')).toMatchObject({
+      value: '3600000',
+      isDefault: false,
+      source: 'topic',
+    });
+    expect(await config('cleanup.policy')).toMatchObject({ value: 'compact', source: 'topic' });
+
+    // Incremental: other keys keep their values.
+    await admin.alterConfigs('admin-configs', { 'segment.ms': '60000', 'cleanup.policy': null });
+    expect(await config('retention.ms')).toMatchObject({ value: '3600000', source: 'topic' });
+    expect(await config('segment.ms')).toMatchObject({ value: '60000', source: 'topic' });
+    expect(await config('cleanup.policy')).toMatchObject({ value: 'delete', source: 'default' });
+
+    // null deletes the override: the default applies again.
+    await admin.alterConfigs('admin-configs', { 'retention.ms': null });
+    expect(await config('retention.ms')).toMatchObject({ value: defaultRetention, source: 'default' });
+    expect(await config('segment.ms')).toMatchObject({ value: '60000', source: 'topic' });
+
+    // validateOnly checks but changes nothing.
+    await admin.alterConfigs('admin-configs', { 'retention.ms': '1000' }, { validateOnly: true });
+    expect(await config('retention.ms')).toMatchObject({ value: defaultRetention, source: 'default' });
+
+    const invalidChanges: Record<string, string>[] = [
+      { 'retention.ms': 'soon' },
+      { 'retention.ms': '-7' },
+      { 'retention.msec': '1000' },
+    ];
+    for (const bad of invalidChanges) {
+      for (const validateOnly of [false, true]) {
+        const invalid = await rejection(admin.alterConfigs('admin-configs', bad, { validateOnly }));
+        expect(invalid).toBeInstanceOf(KafkaProtocolError);
+        expect(invalid).toMatchObject({
+          errorName: 'INVALID_CONFIG',
+          retriable: false,
+          topic: 'admin-configs',
+        });
+        expect((invalid as KafkaProtocolError).serverMessage).toContain(Object.keys(bad)[0]);
+      }
+    }
+    // A request with one bad key applies none of its keys.
+    await rejection(admin.alterConfigs('admin-configs', { 'segment.ms': '120000', 'retention.ms': 'x' }));
+    expect(await config('segment.ms')).toMatchObject({ value: '60000' });
+
+    const missing = await rejection(admin.alterConfigs('admin-no-such-topic', { 'retention.ms': '1000' }));
+    expect(missing).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  }, 40_000);
+
+  it('applies an altered max.message.bytes on every broker: a larger produce fails, then works again', async () => {
+    await admin.createTopics([{ topic: 'admin-limits', partitions: 3, replicationFactor: 3 }]);
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    // Every partition on its own: their leaders are spread over the three brokers, and each must
+    // apply the new limit as soon as alterConfigs has resolved.
+    const send = (partition: number, bytes: number) =>
+      producer.send({
+        topic: 'admin-limits',
+        acks: -1,
+        messages: [{ partition, value: Buffer.alloc(bytes, 1) }],
+      });
+    const partitions = [0, 1, 2];
+    try {
+      for (const p of partitions) await send(p, 4096);
+      await admin.alterConfigs('admin-limits', { 'max.message.bytes': '1024' });
+      for (const p of partitions) {
+        expect(await rejection(send(p, 4096))).toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
+        await send(p, 100);
+      }
+      await admin.alterConfigs('admin-limits', { 'max.message.bytes': null });
+      for (const p of partitions) await send(p, 4096);
+    } finally {
+      await producer.disconnect();
+    }
+  }, 40_000);
+
+  it('serves kafkajs alterConfigs (AlterConfigs v1: replaces every override) and refuses broker resources', async () => {
+    await admin.createTopics([
+      { topic: 'admin-kafkajs-configs', partitions: 1, configs: { 'segment.ms': '60000' } },
+    ]);
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    try {
+      await kafkaAdmin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: 'admin-kafkajs-configs',
+            configEntries: [{ name: 'retention.ms', value: '7200000' }],
+          },
+        ],
+      });
+      const [described] = await admin.describeTopics(['admin-kafkajs-configs']);
+      const byName = new Map(described!.configs.map((c) => [c.name, c]));
+      expect(byName.get('retention.ms')).toMatchObject({ value: '7200000', source: 'topic' });
+      // AlterConfigs replaces the whole set: segment.ms, not named, is back to its default.
+      expect(byName.get('segment.ms')).toMatchObject({ source: 'default' });
+
+      const seen = await kafkaAdmin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: 'admin-kafkajs-configs', configNames: ['retention.ms'] },
+        ],
+      });
+      expect(seen.resources[0]!.configEntries[0]).toMatchObject({
+        configName: 'retention.ms',
+        configValue: '7200000',
+      });
+
+      const broker = await rejection(
+        kafkaAdmin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.BROKER,
+              name: '0',
+              configEntries: [{ name: 'log.retention.ms', value: '1000' }],
+            },
+          ],
+        }),
+      );
+      expect(broker).toMatchObject({ type: 'INVALID_REQUEST' });
+
+      const invalid = await rejection(
+        kafkaAdmin.alterConfigs({
+          validateOnly: true,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: 'admin-kafkajs-configs',
+              configEntries: [{ name: 'retention.ms', value: 'never' }],
+            },
+          ],
+        }),
+      );
+      expect(invalid).toMatchObject({ type: 'INVALID_CONFIG' });
+    } finally {
+      await kafkaAdmin.disconnect();
+    }
   }, 40_000);
 
   it('lists, describes, resets offsets of, and deletes consumer groups', async () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../../client/admin.js';
+import { Admin } from '../../../client/admin/index.js';
 import {
   Consumer,
   type ConsumerRecord,
@@ -150,6 +150,21 @@ describe('Consumer', () => {
     });
     expect(seen).toEqual([0, 1, 2, 3, 4]);
     expect(await admin.fetchOffsets(groupId, [topic])).toMatchObject([{ partition: 0, offset: 5 }]);
+  });
+
+  it('fails run() and ready() with a typed error when the group rejects the member', async () => {
+    const topic = await createTopic(1);
+    const consumer = stringConsumer({ groupId: `g-${topic}`, sessionTimeoutMs: 100 });
+    consumer.subscribe(topic);
+    await expect(consumer.ready()).rejects.toMatchObject({
+      name: 'KafkaProtocolError',
+      errorName: 'INVALID_SESSION_TIMEOUT',
+      retriable: false,
+    });
+    await expect(consumer.run({ eachMessage: () => {} })).rejects.toMatchObject({
+      errorName: 'INVALID_SESSION_TIMEOUT',
+    });
+    await consumer.close();
   });
 
   it('starts from latest, from a timestamp, and seeks', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../../client/admin.js';
+import { Admin } from '../../../client/admin/index.js';
 import {
   Consumer,
   CooperativeStickyAssignor,

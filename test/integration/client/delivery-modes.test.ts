@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../../client/admin.js';
+import { Admin } from '../../../client/admin/index.js';
 import { Producer } from '../../../client/producer/index.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 

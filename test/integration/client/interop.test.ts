@@ -1,7 +1,7 @@
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import createSnappyCodec from 'kafkajs-snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../../client/admin.js';
+import { Admin } from '../../../client/admin/index.js';
 import { Consumer, type ConsumerRecord } from '../../../client/consumer/index.js';
 import { type Compression, Producer } from '../../../client/producer/index.js';
 import { string } from '../../../client/serializers.js';
