@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import { benchCommand } from './commands/bench.js';
 import { clusterCommand } from './commands/cluster.js';
 import { devCommand } from './commands/dev.js';
 import { groupCommand } from './commands/group.js';
+import { produceCommand } from './commands/produce.js';
 import { topicCommand } from './commands/topic.js';
 import { DEFAULT_BOOTSTRAP, errorLine } from './common.js';
 
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   topicCommand(program);
   groupCommand(program);
   clusterCommand(program);
+  produceCommand(program);
+  benchCommand(program);
   return program;
 }
 
@@ -41,6 +45,7 @@ try {
   }
   process.exitCode = 1;
 }
-// Admin commands are done here; lingering sockets or timers must not keep the process alive.
+// Commands are done here (produce and bench have closed their producers); lingering sockets or
+// timers must not keep the process alive.
 // (`spool dev` never gets here: it runs until a signal stops it.)
 process.exit();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { Admin, GroupDescription, OffsetResetPlan, ResetTarget } from '../../client/admin.js';
+import type { Admin, GroupDescription, OffsetResetPlan, ResetTarget } from '../../client/admin/index.js';
 import { ErrorCode, KafkaProtocolError } from '../../client/errors.js';
-import { CliError, print, table, withAdmin } from '../common.js';
+import { CliError, globalOptions, print, table, withAdmin } from '../common.js';
 
 interface ResetFlags {
   topic: string;
@@ -20,7 +20,7 @@ interface PartitionLag {
 }
 
 export function groupCommand(program: Command): void {
-  const group = program.command('group').description('list, describe and reset consumer groups');
+  const group = program.command('group').description('list, describe, delete and reset consumer groups');
 
   group
     .command('list')
@@ -51,6 +51,23 @@ export function groupCommand(program: Command): void {
     });
 
   group
+    .command('delete')
+    .description('delete empty groups and their committed offsets (groups with members are refused)')
+    .argument('<id...>', 'group ids')
+    .action(async (groupIds: string[], _flags: unknown, command: Command) => {
+      const results = await withAdmin(command, (admin) => deleteGroups(admin, groupIds));
+      const deleted = results.filter((r) => r.deleted);
+      const failed = results.filter((r) => !r.deleted);
+      if (deleted.length > 0 || globalOptions(command).output === 'json')
+        print(command, results, () => deleted.map((r) => `deleted group ${r.groupId}`).join('\n'));
+      if (failed.length === 1) throw new CliError(failed[0]!.message!);
+      if (failed.length > 1)
+        throw new CliError(
+          `${failed.length} of ${results.length} groups were not deleted: ${failed.map((r) => `${r.groupId} (${r.error})`).join(', ')}`,
+        );
+    });
+
+  group
     .command('reset-offsets')
     .description("move a group's committed offsets on every partition of a topic (the group must be empty)")
     .argument('<id>', 'group id')
@@ -75,6 +92,40 @@ export function groupCommand(program: Command): void {
       });
       print(command, { groupId, topic: flags.topic, dryRun, plan }, () => renderPlan(groupId, plan, dryRun));
     });
+}
+
+interface DeleteResult {
+  groupId: string;
+  deleted: boolean;
+  /** The Kafka error name (e.g. NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND) when not deleted. */
+  error: string | null;
+  message: string | null;
+}
+
+/** Deletes each group on its own, so one failure does not hide the others' results. */
+async function deleteGroups(admin: Admin, groupIds: string[]): Promise<DeleteResult[]> {
+  return Promise.all(
+    groupIds.map(async (groupId): Promise<DeleteResult> => {
+      try {
+        await admin.deleteGroups([groupId]);
+        return { groupId, deleted: true, error: null, message: null };
+      } catch (error) {
+        if (!(error instanceof KafkaProtocolError)) throw error;
+        return { groupId, deleted: false, error: error.errorName, message: deleteFailure(groupId, error) };
+      }
+    }),
+  );
+}
+
+function deleteFailure(groupId: string, error: KafkaProtocolError): string {
+  switch (error.code) {
+    case ErrorCode.NON_EMPTY_GROUP:
+      return `${error.errorName}: group ${groupId} has active members; stop its consumers before deleting it`;
+    case ErrorCode.GROUP_ID_NOT_FOUND:
+      return `${error.errorName}: group ${groupId} does not exist`;
+    default:
+      return `${error.message} (group ${groupId})`;
+  }
 }
 
 export function parseResetTarget(value: string): ResetTarget {
