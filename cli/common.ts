@@ -69,6 +69,26 @@ export async function withAdmin<T>(command: Command, operation: (admin: Admin) =
   }
 }
 
+/**
+ * Every partition of `topics` (only those numbered in `only`, if given), for consumers that
+ * assign partitions instead of joining a group.
+ */
+export async function topicPartitions(
+  admin: Admin,
+  topics: readonly string[],
+  only?: readonly number[],
+): Promise<{ topic: string; partition: number }[]> {
+  const described = await admin.describeTopics([...topics]);
+  const partitions = described.flatMap((t) =>
+    t.partitions
+      .map((p) => p.partition)
+      .filter((p) => only === undefined || only.includes(p))
+      .map((partition) => ({ topic: t.name, partition })),
+  );
+  if (partitions.length === 0) throw new CliError(`no such partitions in ${topics.join(', ')}`);
+  return partitions;
+}
+
 /** Prints `value` as JSON with --output json, else the text `render` returns. */
 export function print(command: Command, value: unknown, render: () => string): void {
   if (globalOptions(command).output === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

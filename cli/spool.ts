@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { clusterCommand } from './commands/cluster.js';
+import { consumeCommand } from './commands/consume.js';
 import { devCommand } from './commands/dev.js';
 import { groupCommand } from './commands/group.js';
 import { produceCommand } from './commands/produce.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   groupCommand(program);
   clusterCommand(program);
   produceCommand(program);
+  consumeCommand(program);
   benchCommand(program);
   return program;
 }

@@ -85,9 +85,9 @@ export class ThroughputMeter {
     return stats;
   }
 
-  /** The whole run so far. */
-  total(): ThroughputStats {
-    return toStats(this.totals, this.now() - this.startedAt);
+  /** The whole run so far, or up to `endAt` (e.g. the last record, to leave out an idle tail). */
+  total(endAt: number = this.now()): ThroughputStats {
+    return toStats(this.totals, endAt - this.startedAt);
   }
 }
 

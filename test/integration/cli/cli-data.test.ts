@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type Consumer, Kafka, logLevel, Partitioners, type PartitionMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
+import { expectOneLineError, spoolCli } from '../../helpers/spool-cli.js';
 
 /**
  * The data commands of the real `spool` CLI as child processes against a 3-broker cluster (one for
  * the whole file): produce, bench produce and group delete. kafkajs checks what arrived.
  */
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 let local: Awaited<ReturnType<typeof startLocalCluster>>;
 let bootstrap: string;
@@ -31,49 +28,7 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `spool ...args` (through tsx) with --bootstrap pointing at the cluster and `input` on stdin. */
-function spool(
-  args: string[],
-  options: { bootstrap?: boolean; entry?: 'bin'; input?: string; timeoutMs?: number } = {},
-): Promise<Result> {
-  const entry = options.entry === 'bin' ? ['cli/bin.js'] : ['--import', 'tsx', 'cli/spool.ts'];
-  const full = options.bootstrap === false ? args : ['--bootstrap', bootstrap, ...args];
-  return new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [...entry, ...full],
-      {
-        cwd: ROOT,
-        timeout: options.timeoutMs ?? 30_000,
-        env: { ...process.env, SPOOL_BOOTSTRAP: undefined },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(options.input ?? '');
-  });
-}
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const result = await spool(args, { input });
-  expect(result, `spool ${args.join(' ')}: ${result.stderr}`).toMatchObject({ code: 0 });
-  return result.stdout;
-}
-
-function expectOneLineError(result: Result, pattern: RegExp): void {
-  expect(result.code).toBe(1);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.trim().split('\n')).toHaveLength(1);
-  expect(result.stderr.trim()).toMatch(pattern);
-}
+const { spool, ok } = spoolCli(() => bootstrap);
 
 interface Received {
   partition: number;

@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
+import { spoolCli } from '../../helpers/spool-cli.js';
 
 /** The real `spool` CLI as a child process against a 3-broker cluster (one for the whole file). */
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 let local: Awaited<ReturnType<typeof startLocalCluster>>;
 let bootstrap: string;
@@ -21,34 +17,7 @@ afterAll(async () => {
   await local?.stop();
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `spool ...args` (through tsx, as the npm bin does) with --bootstrap pointing at the cluster. */
-function spool(args: string[], options: { bootstrap?: boolean; entry?: string } = {}): Promise<Result> {
-  const entry = options.entry === 'bin' ? ['cli/bin.js'] : ['--import', 'tsx', 'cli/spool.ts'];
-  const full = options.bootstrap === false ? args : ['--bootstrap', bootstrap, ...args];
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [...entry, ...full],
-      { cwd: ROOT, timeout: 30_000, env: { ...process.env, SPOOL_BOOTSTRAP: undefined } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(args: string[]): Promise<string> {
-  const result = await spool(args);
-  expect(result, `spool ${args.join(' ')}: ${result.stderr}`).toMatchObject({ code: 0 });
-  return result.stdout;
-}
+const { spool, ok } = spoolCli(() => bootstrap);
 
 describe('spool CLI', () => {
   it('prints help for the program and for subcommands, exiting 0', async () => {
