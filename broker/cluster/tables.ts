@@ -29,6 +29,8 @@ export const TABLE_SUFFIXES = {
    * (metadata-version.ts); and the producer-id allocator, pk = "producer-ids", sk = "block".
    */
   cluster: 'cluster',
+  /** The archive (tiered storage): heads, committed segments and upload markers; see archive/. */
+  archive: 'archive',
 } as const;
 
 export type TableName = keyof typeof TABLE_SUFFIXES;

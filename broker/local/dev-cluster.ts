@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { waitForClusterHealth } from './cluster-health.js';
 import { type RunningEmulator, startDynamoDbLocal, startS3rver } from './emulators.js';
 
+/** The bucket the local cluster archives to (created in s3rver at start-up). */
+export const ARCHIVE_BUCKET = 'spool-archive';
+
 /**
  * A complete local cluster on loopback: DynamoDB Local, s3rver, and N broker processes (separate
  * OS processes, so a test can kill one). Used by `spool dev` and by the integration and
@@ -43,6 +46,8 @@ export interface DevClusterState {
   tablePrefix: string;
   dynamoDbEndpoint: string;
   s3Endpoint: string;
+  /** The archive's bucket (tiered segments) in the S3 emulator. */
+  archiveBucket: string;
   brokers: BrokerProcessState[];
   startedAt: string;
 }
@@ -92,7 +97,11 @@ export class DevCluster {
     await mkdir(s3Dir, { recursive: true });
     let s3: RunningEmulator;
     try {
-      s3 = await startS3rver({ directory: s3Dir, ...(resolved.s3Port ? { port: resolved.s3Port } : {}) });
+      s3 = await startS3rver({
+        directory: s3Dir,
+        buckets: [ARCHIVE_BUCKET],
+        ...(resolved.s3Port ? { port: resolved.s3Port } : {}),
+      });
     } catch (error) {
       await dynamo.stop();
       throw error;
@@ -117,6 +126,7 @@ export class DevCluster {
       tablePrefix: this.options.tablePrefix,
       dynamoDbEndpoint: this.dynamo.endpoint,
       s3Endpoint: this.s3.endpoint,
+      archiveBucket: ARCHIVE_BUCKET,
       brokers,
       startedAt: new Date().toISOString(),
     };
@@ -157,6 +167,7 @@ export class DevCluster {
           ...this.options.brokerEnv,
           AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
           AWS_ENDPOINT_URL_S3: this.s3.endpoint,
+          SPOOL_ARCHIVE_BUCKET: ARCHIVE_BUCKET,
           AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
         },
         stdio: ['ignore', 'pipe', 'inherit'],

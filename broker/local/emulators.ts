@@ -85,15 +85,19 @@ export async function startDynamoDbLocal(
   return { endpoint, stop: () => stopChild(child) };
 }
 
-/** Starts s3rver with its objects under `directory`. */
-export async function startS3rver(options: { directory: string; port?: number }): Promise<RunningEmulator> {
+/** Starts s3rver with its objects under `directory`, creating `buckets` if missing. */
+export async function startS3rver(options: {
+  directory: string;
+  port?: number;
+  buckets?: string[];
+}): Promise<RunningEmulator> {
   const { default: S3rver } = await import('s3rver');
   const server = new S3rver({
     port: options.port ?? 0,
     address: '127.0.0.1',
     directory: options.directory,
     silent: true,
-    configureBuckets: [],
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
   const { port } = await server.run();
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => server.close() };
