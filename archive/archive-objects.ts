@@ -29,7 +29,8 @@ export function createS3Client(settings: S3Settings): S3Client {
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
     ...(loopback && !process.env.AWS_ACCESS_KEY_ID
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      ? // s3rver accepts only its own fixed key pair; LocalStack accepts any.
+        { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }
       : {}),
     maxAttempts: 5,
     requestHandler: { requestTimeout: 30_000, connectionTimeout: 2_000 },

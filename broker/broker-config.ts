@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tieringConfigSchema } from './tiering/tiering-config.js';
 
 /** Everything a broker process needs, validated once at start-up. */
 export const brokerConfigSchema = z.object({
@@ -60,6 +61,8 @@ export const brokerConfigSchema = z.object({
     })
     .default({}),
   logLevel: z.string().default('info'),
+  /** Tiered storage to S3 (see tiering/remote-log-manager.ts). */
+  tiering: tieringConfigSchema.prefault({}),
   groups: z
     .object({
       /** Kafka's group.initial.rebalance.delay.ms: lets consumers starting together share a generation. */

@@ -33,6 +33,8 @@ import { KafkaServer } from './server/kafka-server.js';
 import { BrokerMetrics } from './server/metrics.js';
 import { type ApiHandler, RequestRouter } from './server/request-router.js';
 import { LogManager } from './storage/log-manager.js';
+import type { RemoteLogManager } from './tiering/remote-log-manager.js';
+import { startTiering } from './tiering/start-tiering.js';
 
 interface BrokerParts {
   config: BrokerConfig;
@@ -51,6 +53,7 @@ interface BrokerParts {
   fetchers: ReplicaFetcherManager;
   logs: LogManager;
   dynamo: DynamoDBDocumentClient;
+  tiering: RemoteLogManager | undefined;
   timers: NodeJS.Timeout[];
 }
 
@@ -144,6 +147,9 @@ export class Broker {
       logger: log,
     });
     replicas.start(fetchers);
+    const tiering = config.tiering.enabled
+      ? startTiering({ config, aws, dynamo, metadata, replicas, logger: log.child({ component: 'tiering' }) })
+      : undefined;
     const hwCheckpoints = setInterval(() => void replicas.checkpoint(), 5000);
 
     // A broker whose lease lapsed coordinates nothing: it leaves itself out of the live set.
@@ -219,6 +225,7 @@ export class Broker {
       fetchers,
       logs,
       dynamo,
+      tiering,
       timers: [hwCheckpoints, locatorRefresh],
     });
   }
@@ -235,6 +242,7 @@ export class Broker {
     p.locator.close();
     await p.server.close();
     await p.fetchers.close();
+    await p.tiering?.stop();
     await p.replicas.close();
     await p.membership.stop();
     await p.metrics.close();

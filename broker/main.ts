@@ -25,6 +25,11 @@ const { values } = parseArgs({
 // Node 20 is Spool's supported runtime; see README (known limits) for the AWS SDK's plans.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** `{ [key]: Number(value) }` when the variable is set (zod then reports a non-number). */
+function optionalNumber<K extends string>(key: K, value: string | undefined): Partial<Record<K, number>> {
+  return value === undefined || value === '' ? {} : ({ [key]: Number(value) } as Record<K, number>);
+}
+
 const logger = createLogger({ name: 'spool-broker', level: values['log-level'] });
 
 async function main(): Promise<void> {
@@ -47,6 +52,15 @@ async function main(): Promise<void> {
         leaseMs: Number(process.env.SPOOL_LEASE_MS ?? 3000),
         renewIntervalMs: Number(process.env.SPOOL_LEASE_RENEW_MS ?? 500),
         clockSkewMarginMs: Number(process.env.SPOOL_CLOCK_SKEW_MARGIN_MS ?? 500),
+      },
+      tiering: {
+        enabled: process.env.SPOOL_TIERING !== 'off',
+        ...(process.env.SPOOL_ARCHIVE_BUCKET ? { bucket: process.env.SPOOL_ARCHIVE_BUCKET } : {}),
+        ...optionalNumber('intervalMs', process.env.SPOOL_TIERING_INTERVAL_MS),
+        ...optionalNumber('localRetentionMs', process.env.SPOOL_LOCAL_RETENTION_MS),
+        ...optionalNumber('localRetentionBytes', process.env.SPOOL_LOCAL_RETENTION_BYTES),
+        ...optionalNumber('uploadTimeoutMs', process.env.SPOOL_UPLOAD_TIMEOUT_MS),
+        ...optionalNumber('remoteReadConcurrency', process.env.SPOOL_REMOTE_READ_CONCURRENCY),
       },
       groups: {
         initialRebalanceDelayMs: Number(process.env.SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS ?? 3000),

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ArchiveHead } from '../../archive/remote-segment.js';
 import { scanRecordBatches } from '../../protocol/record-batch/header.js';
 import type { MetadataCache } from '../cluster/metadata-cache.js';
 import type { PartitionState } from '../cluster/partition-state-store.js';
@@ -13,6 +14,7 @@ import {
   writeFileAtomically,
   writeOffsetCheckpoint,
 } from '../storage/checkpoint-file.js';
+import { OffsetOutOfRangeError } from '../storage/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import {
   LeaderNotAvailableError,
@@ -36,6 +38,22 @@ export interface ReplicaManagerOptions {
   logger: Logger;
 }
 
+/**
+ * The archive (tiered storage) as the read path sees it: consumers' reads below the local log
+ * start are served from it, and its head's logStartOffset is the partition's log start offset.
+ */
+export interface TieredLog {
+  /** The partition's archive head (cached), or null when nothing is archived. */
+  head(partition: Partition): Promise<ArchiveHead | null>;
+  /** The head read afresh from DynamoDB. */
+  refreshedHead(partition: Partition): Promise<ArchiveHead | null>;
+  read(partition: Partition, offset: number, maxBytes: number): Promise<Buffer>;
+  offsetForTimestamp(
+    partition: Partition,
+    timestamp: number,
+  ): Promise<{ offset: number; timestamp: number } | null>;
+}
+
 export interface ReadOutcome {
   records: Buffer;
   highWatermark: number;
@@ -57,6 +75,7 @@ export class ReplicaManager {
   private readonly opening = new Map<string, Promise<Partition>>();
   private readonly changes = new SerialQueue();
   private fetchers: ReplicaFetcherManager | undefined;
+  private tiered: TieredLog | undefined;
   private maintenance: NodeJS.Timeout | undefined;
   private closed = false;
   private checkpointRuns = 0;
@@ -79,6 +98,16 @@ export class ReplicaManager {
       const now = Date.now();
       for (const partition of this.partitions.values()) partition.maybeShrinkIsr(now);
     }, interval);
+  }
+
+  /** Serves reads below the local log start from the archive from now on. */
+  setTieredLog(tiered: TieredLog): void {
+    this.tiered = tiered;
+  }
+
+  /** The replicas hosted here. */
+  localPartitions(): Iterable<Partition> {
+    return this.partitions.values();
   }
 
   /** Re-applies metadata to every local replica. Serialized: transitions never interleave. */
@@ -256,12 +285,46 @@ export class ReplicaManager {
     const replicaId = options.replicaId ?? -1;
     if (replicaId >= 0) replica.onFollowerFetch(replicaId, offset);
     const maxOffset = replicaId >= 0 ? replica.log.logEndOffset : replica.highWatermark;
-    const result = await replica.log.read(offset, maxBytes, { maxOffset });
-    return {
-      records: result.records,
-      highWatermark: replica.highWatermark,
-      logStartOffset: result.logStartOffset,
-    };
+    // Followers replicate the local log only: below its start they get OFFSET_OUT_OF_RANGE with
+    // the local start and begin there. Consumers can read the archive too.
+    if (replicaId >= 0 || !this.tiered) {
+      const result = await replica.log.read(offset, maxBytes, { maxOffset });
+      return {
+        records: result.records,
+        highWatermark: replica.highWatermark,
+        logStartOffset: result.logStartOffset,
+      };
+    }
+    return this.readTiered(this.tiered, replica, offset, maxBytes);
+  }
+
+  /**
+   * A consumer's read with the archive: the partition's log start is the archive's (retention
+   * moves it); offsets in [archive start, local start) come from S3.
+   */
+  private async readTiered(tiered: TieredLog, replica: Partition, offset: number, maxBytes: number) {
+    let head = await tiered.head(replica);
+    // A stale "nothing archived" must not turn an archived offset into OFFSET_OUT_OF_RANGE.
+    if (offset < replica.log.logStartOffset) head = await tiered.refreshedHead(replica);
+    const highWatermark = replica.highWatermark;
+    if (!head) {
+      const result = await replica.log.read(offset, maxBytes, { maxOffset: highWatermark });
+      return { records: result.records, highWatermark, logStartOffset: result.logStartOffset };
+    }
+    const logStartOffset = head.logStartOffset;
+    if (offset < logStartOffset)
+      throw new OffsetOutOfRangeError(offset, logStartOffset, replica.log.logEndOffset);
+    if (offset >= replica.log.logStartOffset) {
+      try {
+        const result = await replica.log.read(offset, maxBytes, { maxOffset: highWatermark });
+        return { records: result.records, highWatermark, logStartOffset };
+      } catch (error) {
+        // Local retention deleted the segment a moment ago; it is in the archive.
+        if (!(error instanceof OffsetOutOfRangeError) || offset > replica.log.logEndOffset) throw error;
+      }
+    }
+    const records = await tiered.read(replica, offset, maxBytes);
+    return { records, highWatermark, logStartOffset };
   }
 
   /** Log start and high watermark ("latest" for consumers) of a partition this broker leads. */
@@ -272,8 +335,9 @@ export class ReplicaManager {
   ): Promise<{ logStartOffset: number; highWatermark: number; leaderEpoch: number }> {
     const replica = await this.leaderReplica(topicName, partition);
     replica.checkLeaderEpoch(currentLeaderEpoch);
+    const head = await this.tiered?.head(replica);
     return {
-      logStartOffset: replica.log.logStartOffset,
+      logStartOffset: head ? head.logStartOffset : replica.log.logStartOffset,
       highWatermark: replica.highWatermark,
       leaderEpoch: replica.leaderEpoch,
     };
@@ -285,6 +349,13 @@ export class ReplicaManager {
     timestamp: number,
   ): Promise<{ offset: number; timestamp: number } | null> {
     const replica = await this.leaderReplica(topicName, partition);
+    const head = await this.tiered?.head(replica);
+    // Archived records come first: the earliest match may be in S3.
+    const archived =
+      head && head.logStartOffset < replica.log.logStartOffset
+        ? await this.tiered!.offsetForTimestamp(replica, timestamp)
+        : null;
+    if (archived) return archived;
     const found = await replica.log.offsetForTimestamp(timestamp);
     // Records above the high watermark are not visible to consumers yet.
     return found && found.offset < replica.highWatermark ? found : null;

@@ -54,6 +54,19 @@ export interface AppendResult {
   sizeInBytes: number;
 }
 
+/** A sealed (immutable) segment as tiering sees it. */
+export interface SealedSegment {
+  baseOffset: number;
+  /** The last offset in the segment (inclusive). */
+  endOffset: number;
+  sizeInBytes: number;
+  /** Max record timestamp (-1 if unknown). */
+  maxTimestamp: number;
+  logPath: string;
+  offsetIndexPath: string;
+  timeIndexPath: string;
+}
+
 export interface ReadResult {
   /** Whole batches, as stored. Empty when there is nothing at or after the offset. */
   records: Buffer;
@@ -381,6 +394,32 @@ export class PartitionLog {
       incomingMaxTimestamp - active.firstBatchTimestamp >= this.config.segmentMs;
     const offsetOverflow = lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET;
     if (full || old || offsetOverflow) await this.rollAt(firstOffset);
+  }
+
+  /**
+   * The sealed segments (every segment but the active one), oldest first. Their files are complete
+   * and fsynced: sealing happens off the append path, so this waits for any seal in progress.
+   */
+  async sealedSegments(): Promise<SealedSegment[]> {
+    this.ensureOpen();
+    await this.pendingSeal;
+    const sealed = this.segments.slice(0, -1);
+    const result: SealedSegment[] = [];
+    for (const segment of sealed) {
+      await segment.ensureLoaded();
+      if (segment.isEmpty) continue;
+      const { offsetIndex, timeIndex } = segment.indexPaths;
+      result.push({
+        baseOffset: segment.baseOffset,
+        endOffset: segment.nextOffset - 1,
+        sizeInBytes: segment.sizeInBytes,
+        maxTimestamp: segment.maxTimestamp,
+        logPath: segment.logPath,
+        offsetIndexPath: offsetIndex,
+        timeIndexPath: timeIndex,
+      });
+    }
+    return result;
   }
 
   /** Forces a roll: the next append goes to a new segment. No-op when the active segment is empty. */

@@ -130,6 +130,11 @@ export class LogSegment {
     return this.size === 0;
   }
 
+  /** The index files beside the log file (complete on disk once the segment is sealed). */
+  get indexPaths(): { offsetIndex: string; timeIndex: string } {
+    return { offsetIndex: this.offsetIndex.path, timeIndex: this.timeIndex.path };
+  }
+
   get hasUnflushedData(): boolean {
     return this.flushedSize < this.size;
   }

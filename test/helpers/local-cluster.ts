@@ -18,6 +18,8 @@ export async function startLocalCluster(
      * does not fence itself mid-test (which it must do once its lease lapses).
      */
     leaseMs?: number;
+    /** Extra environment for the broker processes (SPOOL_* settings). */
+    brokerEnv?: Record<string, string>;
   } = {},
 ): Promise<{
   cluster: DevCluster;
@@ -37,6 +39,7 @@ export async function startLocalCluster(
       SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '1500',
       SPOOL_GROUP_MIN_SESSION_TIMEOUT_MS: '1000',
       SPOOL_LEASE_MS: String(options.leaseMs ?? 8000),
+      ...options.brokerEnv,
     },
   });
   return {
