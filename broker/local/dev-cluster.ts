@@ -164,11 +164,12 @@ export class DevCluster {
       {
         env: {
           ...process.env,
-          ...this.options.brokerEnv,
           AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
           AWS_ENDPOINT_URL_S3: this.s3.endpoint,
           SPOOL_ARCHIVE_BUCKET: ARCHIVE_BUCKET,
           AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+          // Last, so tests can route a broker's S3 traffic through a fault-injecting proxy.
+          ...this.options.brokerEnv,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },

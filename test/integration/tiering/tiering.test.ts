@@ -26,6 +26,8 @@ let metadata: ArchiveMetadataStore;
 let objects: ArchiveObjects;
 let topicId: string;
 const produced = new Map<number, { offset: number; value: Buffer; timestamp: number }[]>();
+/** Record timestamps as the SDK consumer saw them, by "partition:offset". */
+const consumedTimestamps = new Map<string, number>();
 
 beforeAll(async () => {
   local = await startLocalCluster({
@@ -126,7 +128,10 @@ describe('tiered storage', () => {
     let count = 0;
     for await (const batch of consumer) {
       const list = received.get(batch.partition) ?? [];
-      for (const r of batch.records) list.push({ offset: r.offset, value: r.value! });
+      for (const r of batch.records) {
+        list.push({ offset: r.offset, value: r.value! });
+        consumedTimestamps.set(`${batch.partition}:${r.offset}`, r.timestamp);
+      }
       received.set(batch.partition, list);
       count += batch.records.length;
       if (count >= RECORDS) break;
@@ -175,14 +180,59 @@ describe('tiered storage', () => {
   }, 60_000);
 
   it('finds offsets by timestamp in the archive', async () => {
-    const consumer = new Consumer<Buffer, Buffer>({
-      bootstrap: local.bootstrap,
-      startFrom: { timestamp: 0 },
-    });
-    consumer.assign([{ topic: TOPIC, partition: 0 }]);
-    for await (const batch of consumer) {
-      expect(batch.records[0]!.offset).toBe(0);
-      break;
+    // A timestamp of a record well inside the archived range: the answer is the first offset
+    // whose timestamp is at or after it.
+    const target = consumedTimestamps.get('0:300')!;
+    let expected = -1;
+    for (let offset = 0; expected < 0; offset++)
+      if (consumedTimestamps.get(`0:${offset}`)! >= target) expected = offset;
+    const kafka = new Kafka({ clientId: 'tiering-ts', brokers: local.bootstrap, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [found] = (await admin.fetchTopicOffsetsByTimestamp(TOPIC, target)).filter(
+        (o) => o.partition === 0,
+      );
+      expect(found!.offset).toBe(String(expected));
+    } finally {
+      await admin.disconnect();
     }
   }, 30_000);
+});
+
+describe('the archive log start offset', () => {
+  it('is honoured once retention moves it: earliest is the new start, below it is OFFSET_OUT_OF_RANGE', async () => {
+    const head = (await metadata.head(topicId, 1))!;
+    const segments = await metadata.segments(topicId, 1);
+    const newStart = segments[1]!.endOffset + 1;
+    expect(newStart).toBeLessThan(head.nextOffset);
+    // What the retention Lambda does first; brokers must honour it before any object is deleted.
+    expect(await metadata.advanceLogStart(topicId, 1, newStart)).toBe(true);
+
+    const kafka = new Kafka({
+      clientId: 'tiering-start',
+      brokers: local.bootstrap,
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const low = await waitFor('the broker to see the new start', async () => {
+      const offsets = await admin.fetchTopicOffsets(TOPIC);
+      const p1 = offsets.find((o) => o.partition === 1)!;
+      return p1.low === String(newStart) ? p1.low : undefined;
+    });
+    await admin.disconnect();
+    expect(low).toBe(String(newStart));
+
+    // An SDK consumer positioned below the start gets OFFSET_OUT_OF_RANGE and resets to earliest.
+    const consumer = new Consumer<Buffer, Buffer>({ bootstrap: local.bootstrap, startFrom: 'earliest' });
+    consumer.assign([{ topic: TOPIC, partition: 1 }]);
+    consumer.seek({ topic: TOPIC, partition: 1 }, 5);
+    for await (const batch of consumer) {
+      expect(batch.records[0]!.offset).toBe(newStart);
+      const want = produced.get(1)!.find((r) => r.offset === newStart)!;
+      expect(batch.records[0]!.value!.equals(want.value)).toBe(true);
+      break;
+    }
+  }, 60_000);
 });
