@@ -148,7 +148,15 @@ export class Broker {
     });
     replicas.start(fetchers);
     const tiering = config.tiering.enabled
-      ? startTiering({ config, aws, dynamo, metadata, replicas, logger: log.child({ component: 'tiering' }) })
+      ? startTiering({
+          config,
+          aws,
+          dynamo,
+          metadata,
+          replicas,
+          logger: log.child({ component: 'tiering' }),
+          registry: metrics.registry,
+        })
       : undefined;
     const hwCheckpoints = setInterval(() => void replicas.checkpoint(), 5000);
 

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { ArchiveMetadataStore } from '../../archive/archive-metadata-store.js';
 import type { ArchiveObjects } from '../../archive/archive-objects.js';
 import { ArchiveObjectError } from '../../archive/errors.js';
@@ -14,6 +15,7 @@ import { RemoteIndexCache } from './remote-index-cache.js';
 import { RemoteLogReader } from './remote-log-reader.js';
 import { uploadSegment } from './segment-uploader.js';
 import type { TieringConfig } from './tiering-config.js';
+import { TieringMetrics } from './tiering-metrics.js';
 
 export interface RemoteLogManagerDeps {
   metadata: ArchiveMetadataStore;
@@ -26,6 +28,8 @@ export interface RemoteLogManagerDeps {
   /** Where remote index files are cached. */
   cacheDir: string;
   logger: Logger;
+  /** Where tiering metrics are registered (none without). */
+  registry?: Registry;
 }
 
 /**
@@ -46,6 +50,7 @@ export class RemoteLogManager implements TieredLog {
   private readonly segmentLists = new Map<string, RemoteSegment[]>();
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
   private readonly reader: RemoteLogReader;
+  private readonly metrics: TieringMetrics | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   private stopped = false;
@@ -55,7 +60,9 @@ export class RemoteLogManager implements TieredLog {
     private readonly config: TieringConfig,
   ) {
     const indexes = new RemoteIndexCache(deps.cacheDir, deps.objects, config.indexCacheBytes);
-    this.reader = new RemoteLogReader(deps.objects, indexes, new BoundedPool(config.remoteReadConcurrency));
+    const pool = new BoundedPool(config.remoteReadConcurrency);
+    this.reader = new RemoteLogReader(deps.objects, indexes, pool);
+    this.metrics = deps.registry ? new TieringMetrics(deps.registry, () => pool.queued) : undefined;
   }
 
   start(): void {
@@ -87,6 +94,7 @@ export class RemoteLogManager implements TieredLog {
       } catch (error) {
         // S3 or DynamoDB trouble: back off exponentially (up to a minute) and try again later;
         // nothing local is deleted until an archive commit has been seen.
+        this.metrics?.uploadFailures.inc();
         const count = (failure?.count ?? 0) + 1;
         const delay = Math.min(60_000, this.config.intervalMs * 2 ** Math.min(count, 10));
         this.failures.set(key, { count, retryAt: Date.now() + delay });
@@ -148,6 +156,8 @@ export class RemoteLogManager implements TieredLog {
           leaderEpoch: state.leaderEpoch,
         },
       );
+      this.metrics?.segmentsUploaded.inc();
+      this.metrics?.uploadedBytes.inc(remote.sizeBytes);
       this.deps.logger.debug(
         { topic: state.topic, partition: state.partition, base: remote.baseOffset, end: remote.endOffset },
         'archived segment',
@@ -189,6 +199,7 @@ export class RemoteLogManager implements TieredLog {
     }
     if (deleteBefore > log.logStartOffset) {
       const deleted = await log.deleteSegmentsBefore(deleteBefore);
+      this.metrics?.localSegmentsDeleted.inc(deleted);
       this.deps.logger.debug(
         { topic: partition.topic, partition: partition.index, deleted, logStartOffset: log.logStartOffset },
         'deleted archived local segments',
@@ -222,7 +233,10 @@ export class RemoteLogManager implements TieredLog {
       const segment = await this.segmentFor(partition, offset, attempt > 0);
       if (!segment) return Buffer.alloc(0);
       try {
-        return await this.reader.read(segment, offset, maxBytes);
+        const records = await this.reader.read(segment, offset, maxBytes);
+        this.metrics?.remoteReads.inc();
+        this.metrics?.remoteReadBytes.inc(records.length);
+        return records;
       } catch (error) {
         // Retention may have deleted the segment since it was listed: look again once.
         if (!(error instanceof ArchiveObjectError) || attempt > 0) throw error;

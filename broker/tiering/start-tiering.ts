@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Registry } from 'prom-client';
 import { ArchiveMetadataStore } from '../../archive/archive-metadata-store.js';
 import { ArchiveObjects, createS3Client } from '../../archive/archive-objects.js';
 import type { BrokerConfig } from '../broker-config.js';
@@ -18,6 +19,7 @@ export function startTiering(parts: {
   metadata: MetadataCache;
   replicas: ReplicaManager;
   logger: Logger;
+  registry: Registry;
 }): RemoteLogManager {
   const { config, aws, replicas } = parts;
   const s3 = createS3Client({ region: aws.region, ...(aws.s3Endpoint ? { endpoint: aws.s3Endpoint } : {}) });
@@ -31,6 +33,7 @@ export function startTiering(parts: {
       tablePrefix: aws.tablePrefix,
       cacheDir: join(config.dataDir, 'remote-index-cache'),
       logger: parts.logger,
+      registry: parts.registry,
     },
     config.tiering,
   );

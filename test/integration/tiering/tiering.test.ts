@@ -202,6 +202,23 @@ describe('tiered storage', () => {
   }, 30_000);
 });
 
+describe('tiering metrics', () => {
+  it('counts uploads, local deletions and remote reads on the brokers', async () => {
+    const totals = new Map<string, number>();
+    for (const broker of local.cluster.state.brokers) {
+      const text = await (await fetch(`http://127.0.0.1:${broker.metricsPort}/metrics`)).text();
+      for (const match of text.matchAll(/^(spool_tiering_[a-z_]+) (\d+(?:\.\d+)?)$/gm))
+        totals.set(match[1]!, (totals.get(match[1]!) ?? 0) + Number(match[2]));
+    }
+    expect(totals.get('spool_tiering_segments_uploaded_total')).toBeGreaterThan(5);
+    expect(totals.get('spool_tiering_uploaded_bytes_total')).toBeGreaterThan(100_000);
+    expect(totals.get('spool_tiering_local_segments_deleted_total')).toBeGreaterThan(5);
+    expect(totals.get('spool_tiering_remote_reads_total')).toBeGreaterThan(0);
+    expect(totals.get('spool_tiering_remote_read_bytes_total')).toBeGreaterThan(100_000);
+    expect(totals.get('spool_tiering_remote_reads_queued')).toBe(0);
+  });
+});
+
 describe('the archive log start offset', () => {
   it('is honoured once retention moves it: earliest is the new start, below it is OFFSET_OUT_OF_RANGE', async () => {
     const head = (await metadata.head(topicId, 1))!;
