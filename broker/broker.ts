@@ -137,7 +137,7 @@ export class Broker {
       localBrokerId: config.nodeId,
       brokerEpoch: () => membership.brokerEpoch(),
       leaseValid: () => membership.leaseValid(),
-      writeIsr: (next, expected) => membership.writeIsr(next, expected),
+      writeIsr: (next, expected, applyLocally) => membership.writeIsr(next, expected, applyLocally),
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
       logger: log.child({ component: 'replicas' }),
     });

@@ -26,8 +26,11 @@ export interface ClusterMembership {
   brokerEpoch(): number;
   /** False from the moment this broker's lease may have lapsed until it has re-registered. */
   leaseValid(): boolean;
-  /** Writes a leader's ISR change, fenced by this broker's lease, and announces it. */
-  writeIsr(next: PartitionState, expectedVersion: number): Promise<void>;
+  /**
+   * Writes a leader's ISR change, fenced by this broker's lease, applies it to the local partition,
+   * and only then announces it in this broker's metadata.
+   */
+  writeIsr(next: PartitionState, expectedVersion: number, applyLocally: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -123,12 +126,13 @@ export async function startClusterMembership(options: {
     producerIds: new ProducerIdAllocator(dynamo, tablePrefix),
     brokerEpoch: () => lease.epoch,
     leaseValid: () => lease.isValid(),
-    async writeIsr(next, expectedVersion) {
+    async writeIsr(next, expectedVersion, applyLocally) {
       await stores.partitions.update(next, expectedVersion, {
         key: lease.key,
         incarnation: lease.incarnation,
         epoch: lease.epoch,
       });
+      await applyLocally();
       metadata.putPartition(next);
       await stores.version.bump();
     },

@@ -23,8 +23,12 @@ export interface PartitionContext {
   brokerEpoch(): number;
   /** Self-fencing: false once this broker's lease may have lapsed. A leader then acknowledges nothing. */
   leaseValid(): boolean;
-  /** Writes an ISR change through a conditional update fenced by this broker's lease. */
-  writeIsr(next: PartitionState, expectedVersion: number): Promise<void>;
+  /**
+   * Writes an ISR change through a conditional update fenced by this broker's lease. `applyLocally`
+   * runs after the write commits and before the change is announced in metadata, so nobody can see
+   * the new ISR in a Metadata response while this leader still acknowledges against the old one.
+   */
+  writeIsr(next: PartitionState, expectedVersion: number, applyLocally: () => Promise<void>): Promise<void>;
   replicaLagTimeMaxMs: number;
   /** Woken on appends and high-watermark moves, for long-polling fetches. */
   waiters: FetchWaiters;
@@ -268,7 +272,9 @@ export class Partition {
     const next: PartitionState = { ...state, isr, version: state.version + 1 };
     try {
       if (!this.isLeader()) return false;
-      await this.ctx.writeIsr(next, state.version);
+      await this.ctx.writeIsr(next, state.version, async () => {
+        await this.applyState(next);
+      });
     } catch (error) {
       this.ctx.logger.info(
         { topic: this.topic, partition: this.index, err: error, isr },
@@ -280,7 +286,6 @@ export class Partition {
       { topic: this.topic, partition: this.index, from: state.isr, to: isr },
       'ISR changed',
     );
-    await this.applyState(next);
     return true;
   }
 

@@ -22,7 +22,7 @@ import {
   NotLeaderError,
   UnknownTopicOrPartitionError,
 } from './errors.js';
-import { Partition } from './partition.js';
+import { Partition, type PartitionContext } from './partition.js';
 import { ProducerStateManager } from './producer-state.js';
 import type { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 
@@ -33,7 +33,7 @@ export interface ReplicaManagerOptions {
   localBrokerId: number;
   brokerEpoch(): number;
   leaseValid(): boolean;
-  writeIsr(next: PartitionState, expectedVersion: number): Promise<void>;
+  writeIsr: PartitionContext['writeIsr'];
   replicaLagTimeMaxMs: number;
   logger: Logger;
 }

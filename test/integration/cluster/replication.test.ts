@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../../../client/kafka-connection.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { APIS } from '../../../protocol/messages/index.js';
@@ -25,6 +25,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.stop();
 });
+
+// Each scenario pauses and kills brokers; the next one starts from a cluster with all three live.
+beforeEach(async () => {
+  await env.cluster.waitUntilHealthy();
+}, 120_000);
 
 async function withBroker<T>(id: number, use: (c: KafkaConnection) => Promise<T>): Promise<T> {
   const broker = env.cluster.state.brokers.find((b) => b.nodeId === id)!;

@@ -54,7 +54,10 @@ async function leader(options: { leaseValid?: () => boolean } = {}) {
       localBrokerId: 0,
       brokerEpoch: () => 1,
       leaseValid: options.leaseValid ?? (() => true),
-      writeIsr: async (next) => void isrWrites.push(next),
+      writeIsr: async (next, _expected, applyLocally) => {
+        isrWrites.push(next);
+        await applyLocally();
+      },
       replicaLagTimeMaxMs: 10_000,
       waiters: new FetchWaiters(),
       waiterKey: 't\u00000',
