@@ -133,4 +133,19 @@ export class ArchiveObjects {
         );
     }
   }
+
+  /**
+   * The "folders" directly below `prefix`, each ending in "/" (e.g. "" gives every topic id's
+   * prefix, "<topicId>/" its partitions' prefixes). Lets a sweep walk the bucket one partition at
+   * a time instead of holding every key in memory.
+   */
+  async listPrefixes(prefix: string): Promise<string[]> {
+    const prefixes: string[] = [];
+    for await (const page of paginateListObjectsV2(
+      { client: this.s3 },
+      { Bucket: this.bucket, Prefix: prefix, Delimiter: '/' },
+    ))
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
+    return prefixes;
+  }
 }

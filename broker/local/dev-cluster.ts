@@ -3,8 +3,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createLogger } from '../common/logger.js';
 import { waitForClusterHealth } from './cluster-health.js';
 import { type RunningEmulator, startDynamoDbLocal, startS3rver } from './emulators.js';
+import { RetentionTimer } from './retention-timer.js';
 
 /** The bucket the local cluster archives to (created in s3rver at start-up). */
 export const ARCHIVE_BUCKET = 'spool-archive';
@@ -29,6 +31,11 @@ export interface DevClusterOptions {
   inMemoryMetadata?: boolean;
   /** Extra environment for broker processes. */
   brokerEnv?: Record<string, string>;
+  /**
+   * How often archive retention and the orphan sweep run (what the retention Lambda does in AWS;
+   * see retention-timer.ts). Default 60 s; 0 turns them off.
+   */
+  retentionIntervalMs?: number;
 }
 
 export interface BrokerProcessState {
@@ -65,6 +72,7 @@ export class DevCluster {
   private readonly brokers = new Map<number, RunningBroker>();
   /** A restarted broker keeps its port, so clients' bootstrap lists stay valid. */
   private readonly lastPorts = new Map<number, number>();
+  private retention: RetentionTimer | undefined;
 
   private constructor(
     readonly options: Required<Omit<DevClusterOptions, 'brokerEnv'>> & { brokerEnv: Record<string, string> },
@@ -83,6 +91,7 @@ export class DevCluster {
       logLevel: 'info',
       inMemoryMetadata: false,
       brokerEnv: {},
+      retentionIntervalMs: 60_000,
       ...options,
       dataDir: resolve(options.dataDir),
     };
@@ -110,6 +119,7 @@ export class DevCluster {
     try {
       await Promise.all(Array.from({ length: resolved.brokers }, (_, id) => cluster.startBroker(id)));
       await cluster.waitUntilHealthy();
+      cluster.startRetention();
       await cluster.writeState();
     } catch (error) {
       await cluster.stop();
@@ -255,12 +265,30 @@ export class DevCluster {
     this.brokers.get(nodeId)?.process.kill('SIGCONT');
   }
 
+  /** The local stand-in for the retention Lambda's schedule, against the emulators. */
+  private startRetention(): void {
+    if (this.options.retentionIntervalMs <= 0) return;
+    this.retention = new RetentionTimer({
+      aws: {
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        tablePrefix: this.options.tablePrefix,
+        dynamoDbEndpoint: this.dynamo.endpoint,
+        s3Endpoint: this.s3.endpoint,
+      },
+      bucket: ARCHIVE_BUCKET,
+      logger: createLogger({ name: 'spool-retention', level: this.options.logLevel }),
+    });
+    this.retention.start(this.options.retentionIntervalMs);
+  }
+
   private writeState(): Promise<void> {
     return writeFile(join(this.options.dataDir, STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
   }
 
   /** Stops every broker gracefully, then the emulators, and removes the state file. */
   async stop(): Promise<void> {
+    await this.retention?.stop();
+    this.retention = undefined;
     await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id)));
     await this.s3.stop();
     await this.dynamo.stop();

@@ -20,6 +20,8 @@ export async function startLocalCluster(
     leaseMs?: number;
     /** Extra environment for the broker processes (SPOOL_* settings). */
     brokerEnv?: Record<string, string>;
+    /** How often the cluster runs archive retention and the orphan sweep (DevCluster's default: 60 s). */
+    retentionIntervalMs?: number;
   } = {},
 ): Promise<{
   cluster: DevCluster;
@@ -34,6 +36,9 @@ export async function startLocalCluster(
     inMemoryMetadata: true,
     logLevel: process.env.SPOOL_TEST_LOG_LEVEL ?? options.logLevel ?? 'warn',
     tablePrefix: `t${Date.now().toString(36)}`,
+    ...(options.retentionIntervalMs !== undefined
+      ? { retentionIntervalMs: options.retentionIntervalMs }
+      : {}),
     brokerEnv: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '1500',
