@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ArchiveMetadataStore, LeaderEpochFence } from '../../archive/archive-metadata-store.js';
 import type { ArchiveObjects } from '../../archive/archive-objects.js';
+import { ArchiveCommitConflictError, ArchiveFencedError, UploadExpiredError } from '../../archive/errors.js';
 import { segmentObjectKeys } from '../../archive/layout.js';
 import type { EpochStart, RemoteSegment } from '../../archive/remote-segment.js';
 import type { Logger } from '../common/logger.js';
@@ -36,7 +37,8 @@ export interface UploaderDeps {
  *    attempt that then dies are found and deleted by the orphan sweep;
  * 2. the objects go to S3 (the log as a multipart upload when large);
  * 3. the commit transaction checks the leader epoch and the marker, and writes the segment row.
- * A failure after step 1 deletes what it wrote (best effort; the sweep covers a crash) and throws.
+ * A failure that certainly left nothing committed deletes what it wrote (best effort; the sweep
+ * covers a crash and an ambiguous commit) and throws.
  */
 export async function uploadSegment(
   target: UploadTarget,
@@ -83,15 +85,38 @@ export async function uploadSegment(
     await deps.objects.put(keys.timeindex, { path: segment.timeIndexPath });
     await deps.objects.put(keys.epochs, Buffer.from(JSON.stringify(remote.epochs)));
     await deps.objects.put(keys.snapshot, await snapshotAtOrBefore(target.dir, segment.endOffset + 1));
-    remote.committedAt = now();
-    await deps.metadata.commitSegment(remote, fence, remote.committedAt);
-    return remote;
   } catch (error) {
-    await discard(deps, remote).catch((cleanupError: unknown) =>
-      deps.logger.warn({ err: cleanupError, uploadId }, 'could not clean up a failed upload; the sweep will'),
-    );
+    await discardQuietly(deps, remote);
     throw error;
   }
+  remote.committedAt = now();
+  try {
+    await deps.metadata.commitSegment(remote, fence, remote.committedAt);
+  } catch (error) {
+    // Only a definite refusal proves the segment row was not written. Any other failure (a timeout,
+    // a dropped connection) may have committed after all, and deleting the objects then would lose
+    // archived data: those are left to the orphan sweep, which keeps whatever a segment row names.
+    if (isCommitRefused(error)) await discardQuietly(deps, remote);
+    throw error;
+  }
+  return remote;
+}
+
+function isCommitRefused(error: unknown): boolean {
+  return (
+    error instanceof ArchiveFencedError ||
+    error instanceof UploadExpiredError ||
+    error instanceof ArchiveCommitConflictError
+  );
+}
+
+async function discardQuietly(deps: UploaderDeps, segment: RemoteSegment): Promise<void> {
+  await discard(deps, segment).catch((cleanupError: unknown) =>
+    deps.logger.warn(
+      { err: cleanupError, uploadId: segment.uploadId },
+      'could not clean up a failed upload; the sweep will',
+    ),
+  );
 }
 
 async function discard(deps: UploaderDeps, segment: RemoteSegment): Promise<void> {

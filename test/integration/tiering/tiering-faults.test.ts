@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
 import { ArchiveObjects, createS3Client } from '../../../archive/archive-objects.js';
 import { partitionPrefix } from '../../../archive/layout.js';
+import { sweepOrphans } from '../../../archive/orphan-sweep.js';
 import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
 import { tableName } from '../../../broker/cluster/tables.js';
 import { Admin, Consumer, Producer, string } from '../../../client/index.js';
@@ -142,4 +143,57 @@ describe('uploads under S3 faults', () => {
     );
     await expectNoOrphans(topicId);
   }, 120_000);
+
+  it('loses nothing and serves nothing twice when the leader dies between upload and commit', async () => {
+    const topic = 'faults-leader-killed';
+    const topicId = await createTopic(topic);
+    const admin = new Admin({ bootstrap: local.bootstrap });
+    const leader = (await admin.describeTopics([topic]))[0]!.partitions[0]!.leader;
+    admin.close();
+    // The snapshot is the last object of an upload: hold it, and kill the leader while it waits.
+    const held = proxy.hold(
+      (r) => r.method === 'PUT' && r.path.includes(`/${topicId}/0/`) && r.path.includes('.snapshot'),
+    );
+    const values = await produce(topic, 1500);
+    const request = await held.reached;
+    await local.cluster.stopBroker(leader, 'SIGKILL');
+    held.release();
+    // The dead leader's attempt: its objects are in S3 and its marker in DynamoDB, uncommitted.
+    const uploadId = /-([0-9a-f-]{36})\.snapshot/.exec(request.path)![1]!;
+    const orphan = await waitFor('the abandoned upload marker', async () =>
+      (await metadata.uploads()).find((m) => m.uploadId === uploadId),
+    );
+    expect(orphan.brokerId).toBe(leader);
+    expect((await metadata.segments(topicId, 0)).some((s) => s.uploadId === uploadId)).toBe(false);
+    // Its log and indexes went up before the snapshot was held: they are the orphans to clean.
+    const orphaned = (await objects.list(partitionPrefix(topicId, 0))).filter((o) =>
+      o.key.includes(uploadId),
+    );
+    expect(orphaned.length).toBeGreaterThanOrEqual(4);
+
+    // The other replica takes over and archives the partition itself.
+    await waitFor(
+      'the new leader to archive the partition',
+      async () => {
+        const head = await metadata.head(topicId, 0);
+        return head && head.nextOffset > 1000 ? head : undefined;
+      },
+      60_000,
+    );
+    const records = await readAll(topic, values.length);
+    expect(records.map((r) => r.offset)).toEqual(values.map((_, i) => i));
+    expect(records.map((r) => r.value)).toEqual(values);
+
+    // Once its marker has expired, the sweep deletes the abandoned attempt's objects.
+    await new Promise((r) => setTimeout(r, Math.max(0, orphan.expiresAt - Date.now() + 100)));
+    await sweepOrphans({ metadata, objects, graceMs: 60 * 60 * 1000 });
+    expect((await metadata.uploads()).filter((m) => m.uploadId === uploadId)).toEqual([]);
+    await expectNoOrphans(topicId);
+
+    // The old leader comes back as a follower; the archive and every read stay the same.
+    await local.cluster.startBroker(leader);
+    await local.cluster.waitUntilHealthy();
+    expect((await readAll(topic, values.length)).map((r) => r.value)).toEqual(values);
+    await expectNoOrphans(topicId);
+  }, 180_000);
 });
