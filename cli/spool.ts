@@ -5,6 +5,7 @@ import { consumeCommand } from './commands/consume.js';
 import { devCommand } from './commands/dev.js';
 import { groupCommand } from './commands/group.js';
 import { produceCommand } from './commands/produce.js';
+import { replayCommand } from './commands/replay.js';
 import { topicCommand } from './commands/topic.js';
 import { DEFAULT_BOOTSTRAP, errorLine } from './common.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   clusterCommand(program);
   produceCommand(program);
   consumeCommand(program);
+  replayCommand(program);
   benchCommand(program);
   return program;
 }

@@ -4,6 +4,7 @@
  *   import { Admin, Consumer, Producer, string, json } from './client/index.js';
  */
 export * from './admin/index.js';
+export * from './archive/index.js';
 export * from './consumer/index.js';
 export {
   BufferFullError,
