@@ -1,5 +1,5 @@
 /** Statistics and the Markdown report of the failover benchmark. */
-import { cpus, platform, release, totalmem } from 'node:os';
+import { describeMachine, describeMachineLine } from '../machine.js';
 
 export interface FailoverRun {
   run: number;
@@ -35,11 +35,7 @@ export function settingsLine(env: NodeJS.ProcessEnv): string {
 }
 
 export function machineLine(): string {
-  const list = cpus();
-  return (
-    `Machine: ${list[0]?.model.trim() ?? 'unknown CPU'} × ${list.length} CPUs, ` +
-    `${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, ${platform()} ${release()}`
-  );
+  return `Machine: ${describeMachineLine(describeMachine())}`;
 }
 
 export function markdownReport(runs: readonly FailoverRun[], extra: readonly string[]): string {

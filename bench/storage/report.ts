@@ -1,5 +1,9 @@
 import { statfs } from 'node:fs/promises';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
+import {
+  describeMachine as describeHost,
+  describeMachineLine,
+  type MachineInfo as HostInfo,
+} from '../machine.js';
 import { type BenchOptions, describeFlushPolicy } from './options.js';
 import { median } from './timing.js';
 
@@ -19,12 +23,7 @@ export interface CaseSummary {
   samples: CaseSamples;
 }
 
-export interface MachineInfo {
-  cpuModel: string;
-  cpuCount: number;
-  totalMemoryGiB: number;
-  node: string;
-  os: string;
+export interface MachineInfo extends HostInfo {
   dataDir: string;
   filesystem: string;
 }
@@ -44,13 +43,8 @@ export function summarize(samples: CaseSamples): CaseSummary {
 }
 
 export async function describeMachine(dataDir: string): Promise<MachineInfo> {
-  const cpuList = cpus();
   return {
-    cpuModel: cpuList[0]?.model.trim() ?? 'unknown CPU',
-    cpuCount: cpuList.length,
-    totalMemoryGiB: totalmem() / 1024 ** 3,
-    node: process.version,
-    os: `${platform()} ${release()} ${arch()}`,
+    ...describeHost(),
     dataDir,
     filesystem: await filesystemType(dataDir),
   };
@@ -77,10 +71,7 @@ async function filesystemType(path: string): Promise<string> {
 }
 
 export function machineLine(machine: MachineInfo): string {
-  return (
-    `Machine: ${machine.cpuModel} × ${machine.cpuCount} CPUs, ${machine.totalMemoryGiB.toFixed(1)} GiB RAM, ` +
-    `Node ${machine.node}, ${machine.os}; data in ${machine.dataDir} (${machine.filesystem})`
-  );
+  return `Machine: ${describeMachineLine(machine)}; data in ${machine.dataDir} (${machine.filesystem})`;
 }
 
 /** What was run, beyond the command-line options: the fixed workload parameters. */
