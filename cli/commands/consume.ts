@@ -25,6 +25,17 @@ export function parseStartPosition(value: string): StartPosition {
   return { timestamp };
 }
 
+/** A record as `--output json` prints it (one per line; bytes as UTF-8). */
+export interface RecordJson {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string | null>;
+}
+
 /** One output line for `record`: JSON, or the value with whatever --print-* asked for. */
 export function formatRecord(
   record: ConsumerRecord<Buffer, Buffer>,
@@ -33,7 +44,7 @@ export function formatRecord(
 ): string {
   const text = (b: Buffer | null) => (b === null ? null : b.toString('utf8'));
   if (format === 'json') {
-    return JSON.stringify({
+    const json: RecordJson = {
       topic: record.topic,
       partition: record.partition,
       offset: record.offset,
@@ -41,7 +52,8 @@ export function formatRecord(
       key: text(record.key),
       value: text(record.value),
       headers: Object.fromEntries(record.headers.map((h) => [h.key, text(h.value)])),
-    });
+    };
+    return JSON.stringify(json);
   }
   const parts: string[] = [];
   if (flags.printMetadata)

@@ -1,11 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
-import { ArchiveObjects, createS3Client } from '../../../archive/archive-objects.js';
+import type { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
+import type { ArchiveObjects } from '../../../archive/archive-objects.js';
 import { partitionPrefix } from '../../../archive/layout.js';
-import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
-import { tableName } from '../../../broker/cluster/tables.js';
 import { Admin, Producer } from '../../../client/index.js';
+import { type ClusterArchive, openClusterArchive, waitForValue } from '../../helpers/cluster-archive.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 
 /**
@@ -18,37 +17,24 @@ const TOPIC = 'short-lived';
 let local: Awaited<ReturnType<typeof startLocalCluster>>;
 let metadata: ArchiveMetadataStore;
 let objects: ArchiveObjects;
+let archive: ClusterArchive | undefined;
 
 beforeAll(async () => {
   local = await startLocalCluster({
     retentionIntervalMs: 500,
     brokerEnv: { SPOOL_TIERING_INTERVAL_MS: '300', SPOOL_LOCAL_RETENTION_MS: '0' },
   });
-  const state = local.cluster.state;
-  const dynamo = createDynamoDocumentClient({
-    region: 'us-east-1',
-    dynamoDbEndpoint: state.dynamoDbEndpoint,
-    tablePrefix: state.tablePrefix,
-  });
-  metadata = new ArchiveMetadataStore(dynamo, tableName(state.tablePrefix, 'archive'));
-  objects = new ArchiveObjects(
-    createS3Client({ region: 'us-east-1', endpoint: state.s3Endpoint }),
-    state.archiveBucket,
-  );
+  archive = openClusterArchive(local.cluster.state);
+  ({ metadata, objects } = archive);
 }, 120_000);
 
 afterAll(async () => {
+  archive?.close();
   await local?.stop();
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
+  return waitForValue(what, probe, timeoutMs);
 }
 
 describe('the dev cluster retention timer', () => {

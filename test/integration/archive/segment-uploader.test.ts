@@ -9,8 +9,19 @@ import { ArchiveFencedError } from '../../../archive/errors.js';
 import type { RemoteSegment } from '../../../archive/remote-segment.js';
 import { silentLogger } from '../../../broker/common/logger.js';
 import type { SealedSegment } from '../../../broker/storage/partition-log.js';
-import { type UploadTarget, uploadSegment } from '../../../broker/tiering/segment-uploader.js';
-import { allKeys, createTopic, fenceOf, keysOf, useArchiveEmulators } from './archive-fixtures.js';
+import {
+  type UploaderDeps,
+  type UploadTarget,
+  uploadSegment,
+} from '../../../broker/tiering/segment-uploader.js';
+import {
+  type ArchiveEnv,
+  allKeys,
+  createTopic,
+  fenceOf,
+  keysOf,
+  useArchiveEmulators,
+} from './archive-fixtures.js';
 
 /**
  * The segment uploader against DynamoDB Local and s3rver: a large log goes up as a multipart
@@ -56,6 +67,10 @@ function targetOf(topic: { name: string; topicId: string }, leaderEpoch = 1): Up
   };
 }
 
+function uploaderDeps(metadata: ArchiveMetadataStore, env: ArchiveEnv): UploaderDeps {
+  return { metadata, objects: env.objects, brokerId: 0, uploadTimeoutMs: 60_000, logger: silentLogger() };
+}
+
 /** A metadata store whose commit lands in DynamoDB but whose reply is lost, like a dropped connection. */
 class LostReplyMetadataStore extends ArchiveMetadataStore {
   override async commitSegment(s: RemoteSegment, fence: LeaderEpochFence, now?: number): Promise<void> {
@@ -68,13 +83,7 @@ describe('uploadSegment', () => {
   it('uploads a log larger than one part as a multipart upload and commits it', async () => {
     const env = await emulators.fresh();
     const topic = await createTopic(env, 'multipart');
-    const deps = {
-      metadata: env.metadata,
-      objects: env.objects,
-      brokerId: 0,
-      uploadTimeoutMs: 60_000,
-      logger: silentLogger(),
-    };
+    const deps = uploaderDeps(env.metadata, env);
 
     const remote = await uploadSegment(targetOf(topic), segment, deps, fenceOf(env, topic, 0));
 
@@ -88,13 +97,7 @@ describe('uploadSegment', () => {
   it('deletes its marker and objects when the leader epoch fence refuses the commit', async () => {
     const env = await emulators.fresh();
     const topic = await createTopic(env, 'fenced');
-    const deps = {
-      metadata: env.metadata,
-      objects: env.objects,
-      brokerId: 0,
-      uploadTimeoutMs: 60_000,
-      logger: silentLogger(),
-    };
+    const deps = uploaderDeps(env.metadata, env);
     // A deposed leader: its epoch (0) is older than the partition's (1).
     const stale = { ...fenceOf(env, topic, 0), leaderEpoch: 0 };
 
@@ -111,13 +114,7 @@ describe('uploadSegment', () => {
     const env = await emulators.fresh();
     const topic = await createTopic(env, 'lost-reply');
     const metadata = new LostReplyMetadataStore(env.dynamo, env.metadata.tableName);
-    const deps = {
-      metadata,
-      objects: env.objects,
-      brokerId: 0,
-      uploadTimeoutMs: 60_000,
-      logger: silentLogger(),
-    };
+    const deps = uploaderDeps(metadata, env);
 
     await expect(uploadSegment(targetOf(topic), segment, deps, fenceOf(env, topic, 0))).rejects.toThrow(
       'socket hang up',

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordJson } from '../../../cli/commands/consume.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 import { expectOneLineError, spoolCli } from '../../helpers/spool-cli.js';
 
@@ -24,21 +25,11 @@ afterAll(async () => {
 
 const { spool, ok } = spoolCli(() => bootstrap);
 
-interface JsonRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string | null>;
-}
-
-function jsonLines(stdout: string): JsonRecord[] {
+function jsonLines(stdout: string): RecordJson[] {
   return stdout
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as JsonRecord);
+    .map((line) => JSON.parse(line) as RecordJson);
 }
 
 async function committedOffsets(groupId: string, topic: string): Promise<number[]> {

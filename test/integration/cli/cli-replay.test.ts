@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveObjects, createS3Client } from '../../../archive/archive-objects.js';
 import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
 import { STATE_FILE } from '../../../broker/local/dev-cluster.js';
+import type { RecordJson } from '../../../cli/commands/consume.js';
 import { Admin, Consumer } from '../../../client/index.js';
 import { createRecordBatch, encodeRecordBatch } from '../../../protocol/record-batch/index.js';
 import {
@@ -105,16 +106,6 @@ function endpointFlags(): string[] {
   ];
 }
 
-interface JsonRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string | null>;
-}
-
 describe('spool replay', () => {
   it('prints a partition in offset order, as text and as JSON lines, with a summary on stderr', async () => {
     const text = await spool(['replay', TOPIC, '--partition', '1', '--print-key', ...endpointFlags()]);
@@ -129,7 +120,7 @@ describe('spool replay', () => {
     const records = json.stdout
       .trimEnd()
       .split('\n')
-      .map((line) => JSON.parse(line) as JsonRecord);
+      .map((line) => JSON.parse(line) as RecordJson);
     for (let p = 0; p < PARTITIONS; p++)
       expect(records.filter((r) => r.partition === p)).toEqual(
         stored[p]!.map((r) => ({

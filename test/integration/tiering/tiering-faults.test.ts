@@ -1,13 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
-import { ArchiveObjects, createS3Client } from '../../../archive/archive-objects.js';
+import type { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
+import type { ArchiveObjects } from '../../../archive/archive-objects.js';
 import { partitionPrefix } from '../../../archive/layout.js';
 import { sweepOrphans } from '../../../archive/orphan-sweep.js';
-import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
-import { tableName } from '../../../broker/cluster/tables.js';
 import { Admin, Consumer, Producer, string } from '../../../client/index.js';
+import { type ClusterArchive, openClusterArchive, waitForValue } from '../../helpers/cluster-archive.js';
 import { FaultyS3Proxy } from '../../helpers/faulty-s3-proxy.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 
@@ -21,6 +20,7 @@ let local: Awaited<ReturnType<typeof startLocalCluster>>;
 let proxy: FaultyS3Proxy;
 let metadata: ArchiveMetadataStore;
 let objects: ArchiveObjects;
+let archive: ClusterArchive | undefined;
 
 beforeAll(async () => {
   proxy = await FaultyS3Proxy.start();
@@ -34,21 +34,13 @@ beforeAll(async () => {
       SPOOL_UPLOAD_TIMEOUT_MS: '4000',
     },
   });
-  const state = local.cluster.state;
-  proxy.forwardTo(state.s3Endpoint);
-  const dynamo = createDynamoDocumentClient({
-    region: 'us-east-1',
-    dynamoDbEndpoint: state.dynamoDbEndpoint,
-    tablePrefix: state.tablePrefix,
-  });
-  metadata = new ArchiveMetadataStore(dynamo, tableName(state.tablePrefix, 'archive'));
-  objects = new ArchiveObjects(
-    createS3Client({ region: 'us-east-1', endpoint: state.s3Endpoint }),
-    state.archiveBucket,
-  );
+  proxy.forwardTo(local.cluster.state.s3Endpoint);
+  archive = openClusterArchive(local.cluster.state);
+  ({ metadata, objects } = archive);
 }, 120_000);
 
 afterAll(async () => {
+  archive?.close();
   await local?.stop();
   await proxy?.close();
 });
@@ -98,14 +90,8 @@ async function localSegments(topic: string): Promise<number[]> {
   return counts;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return waitForValue(what, probe, timeoutMs);
 }
 
 /** Every object under the partition's prefix is referenced by a committed segment. */

@@ -2,12 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
-import { ArchiveObjects, createS3Client } from '../../../archive/archive-objects.js';
+import type { ArchiveMetadataStore } from '../../../archive/archive-metadata-store.js';
+import type { ArchiveObjects } from '../../../archive/archive-objects.js';
 import { partitionPrefix } from '../../../archive/layout.js';
-import { createDynamoDocumentClient } from '../../../broker/cluster/aws-config.js';
-import { tableName } from '../../../broker/cluster/tables.js';
 import { Admin, Consumer, Producer } from '../../../client/index.js';
+import { type ClusterArchive, openClusterArchive, waitForValue } from '../../helpers/cluster-archive.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 
 /**
@@ -24,6 +23,7 @@ const RECORDS = 3000;
 let local: Awaited<ReturnType<typeof startLocalCluster>>;
 let metadata: ArchiveMetadataStore;
 let objects: ArchiveObjects;
+let archive: ClusterArchive | undefined;
 let topicId: string;
 const produced = new Map<number, { offset: number; value: Buffer; timestamp: number }[]>();
 /** Record timestamps as the SDK consumer saw them, by "partition:offset". */
@@ -34,17 +34,8 @@ beforeAll(async () => {
     brokers: 2,
     brokerEnv: { SPOOL_TIERING_INTERVAL_MS: '300', SPOOL_LOCAL_RETENTION_MS: '0' },
   });
-  const state = local.cluster.state;
-  const dynamo = createDynamoDocumentClient({
-    region: 'us-east-1',
-    dynamoDbEndpoint: state.dynamoDbEndpoint,
-    tablePrefix: state.tablePrefix,
-  });
-  metadata = new ArchiveMetadataStore(dynamo, tableName(state.tablePrefix, 'archive'));
-  objects = new ArchiveObjects(
-    createS3Client({ region: 'us-east-1', endpoint: state.s3Endpoint }),
-    state.archiveBucket,
-  );
+  archive = openClusterArchive(local.cluster.state);
+  ({ metadata, objects } = archive);
 
   const admin = new Admin({ bootstrap: local.bootstrap });
   await admin.createTopics([
@@ -71,6 +62,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  archive?.close();
   await local?.stop();
 });
 
@@ -79,14 +71,8 @@ async function localSegmentFiles(brokerDataDir: string, partition: number): Prom
   return names.filter((n) => n.endsWith('.log'));
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return waitForValue(what, probe, timeoutMs);
 }
 
 describe('tiered storage', () => {
