@@ -5,7 +5,8 @@ import {
   CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  paginateListObjectsV2,
+  ListObjectsCommand,
+  type ListObjectsCommandOutput,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -106,10 +107,7 @@ export class ArchiveObjects {
 
   async list(prefix: string): Promise<ArchiveObject[]> {
     const objects: ArchiveObject[] = [];
-    for await (const page of paginateListObjectsV2(
-      { client: this.s3 },
-      { Bucket: this.bucket, Prefix: prefix },
-    ))
+    for await (const page of this.pages({ Prefix: prefix }, (p) => p.Contents?.at(-1)?.Key))
       for (const o of page.Contents ?? [])
         if (o.Key)
           objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 });
@@ -141,11 +139,49 @@ export class ArchiveObjects {
    */
   async listPrefixes(prefix: string): Promise<string[]> {
     const prefixes: string[] = [];
-    for await (const page of paginateListObjectsV2(
-      { client: this.s3 },
-      { Bucket: this.bucket, Prefix: prefix, Delimiter: '/' },
-    ))
+    // Past the last prefix of a page: every key below it starts with it, and keys are ASCII
+    // (layout.ts), so they all sort before the prefix followed by U+FFFF.
+    // A page may also end on a key directly below `prefix`; resume after whichever is later.
+    const after = (page: ListObjectsCommandOutput) => {
+      const lastPrefix = page.CommonPrefixes?.at(-1)?.Prefix;
+      const candidates = [
+        lastPrefix === undefined ? undefined : `${lastPrefix}\uffff`,
+        page.Contents?.at(-1)?.Key,
+      ];
+      return candidates
+        .filter((c) => c !== undefined)
+        .sort()
+        .at(-1);
+    };
+    for await (const page of this.pages({ Prefix: prefix, Delimiter: '/' }, after))
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
     return prefixes;
+  }
+
+  /**
+   * Every page of a listing. This is ListObjects (v1), each page resuming after where the previous
+   * one ended (Marker): the same listing on S3, while s3rver fails every truncated ListObjectsV2
+   * page (its continuation tokens need a cipher, DES, that OpenSSL 3 disables).
+   */
+  private async *pages(
+    params: { Prefix: string; Delimiter?: string },
+    resumeAfter: (page: ListObjectsCommandOutput) => string | undefined,
+  ): AsyncGenerator<ListObjectsCommandOutput> {
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.s3.send(
+        new ListObjectsCommand({
+          Bucket: this.bucket,
+          ...params,
+          ...(startAfter === undefined ? {} : { Marker: startAfter }),
+        }),
+      );
+      yield page;
+      if (!page.IsTruncated) return;
+      const next = resumeAfter(page);
+      if (next === undefined || next === startAfter)
+        throw new ArchiveObjectError(params.Prefix, 'listing is truncated but did not advance');
+      startAfter = next;
+    }
   }
 }
