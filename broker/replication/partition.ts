@@ -197,6 +197,8 @@ export class Partition {
    * acks 0/1 return after the local append; acks -1 (all) requires at least min.insync.replicas in
    * the ISR before appending and returns once the high watermark passes the batches. The lease is
    * checked again when acknowledging, so a paused-and-resumed zombie cannot confirm a write.
+   * The append is queued before the first await (ReplicaManager.append relies on that to keep
+   * produce requests in arrival order).
    */
   async appendAsLeader(
     batches: Buffer,

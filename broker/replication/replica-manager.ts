@@ -6,7 +6,7 @@ import type { PartitionState } from '../cluster/partition-state-store.js';
 import { resolveTopicConfig, type TopicConfig } from '../cluster/topic-config.js';
 import type { TopicRecord } from '../cluster/topic-store.js';
 import type { Logger } from '../common/logger.js';
-import { SerialQueue } from '../common/serial-queue.js';
+import { KeyedSerialQueue, SerialQueue } from '../common/serial-queue.js';
 import { FetchWaiters, partitionKey } from '../server/fetch-waiters.js';
 import {
   readFileIfExists,
@@ -74,6 +74,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly opening = new Map<string, Promise<Partition>>();
   private readonly changes = new SerialQueue();
+  /** Per partition: produce requests admitted in arrival order (see append). */
+  private readonly admissions = new KeyedSerialQueue();
   private fetchers: ReplicaFetcherManager | undefined;
   private tiered: TieredLog | undefined;
   private maintenance: NodeJS.Timeout | undefined;
@@ -252,21 +254,33 @@ export class ReplicaManager {
     records: Buffer | null,
     options: { acks: number; timeoutMs: number; leaderEpoch?: number },
   ) {
-    // Leadership first: it also catches up with metadata for a topic created a moment ago.
-    const replica = await this.leaderReplica(topicName, partition);
-    const config = this.configOf(this.topicOrThrow(topicName, partition));
-    const batches = records ?? Buffer.alloc(0);
-    const spans = scanRecordBatches(batches, { verifyCrc: true });
-    for (const span of spans) {
-      if (span.sizeInBytes > config['max.message.bytes']) {
-        throw new MessageTooLargeError(topicName, partition, span.sizeInBytes, config['max.message.bytes']);
+    // Invariant: produce requests reach a partition's log in the order they arrived. Admission
+    // (leader lookup, validation, queueing the append) is serialized per partition and ends once
+    // the append is queued, so a request that waits for metadata is never overtaken by a later
+    // one (pipelined idempotent batches would then arrive out of sequence, and the earlier batch
+    // would be refused for good), while acknowledgements of queued appends still overlap.
+    const { appended } = await this.admissions.run(partitionKey(topicName, partition), async () => {
+      // Leadership first: it also catches up with metadata for a topic created a moment ago.
+      const replica = await this.leaderReplica(topicName, partition);
+      const config = this.configOf(this.topicOrThrow(topicName, partition));
+      const batches = records ?? Buffer.alloc(0);
+      const spans = scanRecordBatches(batches, { verifyCrc: true });
+      for (const span of spans) {
+        if (span.sizeInBytes > config['max.message.bytes']) {
+          throw new MessageTooLargeError(topicName, partition, span.sizeInBytes, config['max.message.bytes']);
+        }
       }
-    }
-    return replica.appendAsLeader(batches, spans, {
-      acks: options.acks,
-      timeoutMs: options.timeoutMs,
-      config,
+      // appendAsLeader queues the append before its first await; wrapped so that admission ends
+      // there rather than after the acknowledgement.
+      return {
+        appended: replica.appendAsLeader(batches, spans, {
+          acks: options.acks,
+          timeoutMs: options.timeoutMs,
+          config,
+        }),
+      };
     });
+    return appended;
   }
 
   /**
