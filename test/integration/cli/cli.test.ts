@@ -126,7 +126,7 @@ describe('spool CLI', () => {
 
     expect(await ok(['topic', 'delete', 'cli-orders'])).toContain('deleted topic cli-orders');
     expect(JSON.parse(await ok(['--output', 'json', 'topic', 'list']))).not.toContain('cli-orders');
-  }, 60_000);
+  }, 180_000);
 
   it('fails with one clear line and exit 1 for a missing topic, with the stack only under --verbose', async () => {
     const missing = await spool(['topic', 'describe', 'cli-no-such-topic']);
