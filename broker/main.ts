@@ -48,6 +48,9 @@ async function main(): Promise<void> {
         ? { defaultReplicationFactor: Number(process.env.SPOOL_DEFAULT_REPLICATION_FACTOR) }
         : {}),
       ...(process.env.SPOOL_RACK ? { rack: process.env.SPOOL_RACK } : {}),
+      // Behind a load balancer (the CDK stack) clients must reach the broker at another address.
+      ...(process.env.SPOOL_ADVERTISED_HOST ? { advertisedHost: process.env.SPOOL_ADVERTISED_HOST } : {}),
+      ...optionalNumber('advertisedPort', process.env.SPOOL_ADVERTISED_PORT),
       lease: {
         leaseMs: Number(process.env.SPOOL_LEASE_MS ?? 3000),
         renewIntervalMs: Number(process.env.SPOOL_LEASE_RENEW_MS ?? 500),

@@ -7,31 +7,65 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+/** A key attribute of a Spool table; every key is a string. */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S';
+}
+
 /**
- * Spool's DynamoDB tables. Every table has a string partition key `pk` and sort key `sk`, so each
- * store can lay out its items freely. In AWS the CDK stack creates them; locally `ensureTables`
- * creates them idempotently at start-up.
+ * One DynamoDB table, described without any AWS SDK or CDK type so that both `ensureTables` (local
+ * emulators, start-up) and the CDK stack (cdk/lib/tables.ts) are built from the same data.
  */
-export const TABLE_SUFFIXES = {
+export interface TableDefinition {
+  /** The table is named `<prefix>-<suffix>`. */
+  readonly suffix: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+/**
+ * Every table has a string partition key `pk` and sort key `sk`, so each store can lay out its
+ * items freely.
+ */
+const PK_SK = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+} as const satisfies Pick<TableDefinition, 'partitionKey' | 'sortKey'>;
+
+/**
+ * Spool's DynamoDB tables, the single source of truth for their names and key schemas. In AWS the
+ * CDK stack creates them; locally `ensureTables` creates them idempotently at start-up.
+ *
+ * No table has a DynamoDB TTL attribute: the only expiring items, the archive's upload markers,
+ * carry `expiresAt` in epoch milliseconds (TTL needs epoch seconds), and the orphan sweep must
+ * still find an expired marker to delete the objects it names; a TTL deletion would leak them.
+ */
+export const TABLE_DEFINITIONS = {
   /** Topics: pk = topic name, sk = "topic". */
-  topics: 'topics',
+  topics: { suffix: 'topics', ...PK_SK },
   /**
    * Partition state, one item per partition: pk = topic name, sk = "p#<index, 6 digits>". Written by
    * the controller (placement, elections) and by partition leaders (ISR changes). See
    * partition-state-store.ts.
    */
-  partitions: 'partitions',
+  partitions: { suffix: 'partitions', ...PK_SK },
   /** Consumer groups: pk = group id, sk = "group" for group state or "offset#<topic>#<partition>". */
-  groups: 'groups',
+  groups: { suffix: 'groups', ...PK_SK },
   /**
    * Cluster coordination: leases with pk = "broker#<id>" (a broker's registration) or "controller" and
    * sk = "lease" (broker-lease.ts); the metadata version item, pk = "metadata", sk = "version"
    * (metadata-version.ts); and the producer-id allocator, pk = "producer-ids", sk = "block".
    */
-  cluster: 'cluster',
+  cluster: { suffix: 'cluster', ...PK_SK },
   /** The archive (tiered storage): heads, committed segments and upload markers; see archive/. */
-  archive: 'archive',
-} as const;
+  archive: { suffix: 'archive', ...PK_SK },
+} as const satisfies Record<string, TableDefinition>;
+
+/** Each table's name suffix, by table (derived from TABLE_DEFINITIONS). */
+export const TABLE_SUFFIXES = Object.fromEntries(
+  Object.entries(TABLE_DEFINITIONS).map(([table, definition]) => [table, definition.suffix]),
+) as { readonly [T in keyof typeof TABLE_DEFINITIONS]: (typeof TABLE_DEFINITIONS)[T]['suffix'] };
 
 export type TableName = keyof typeof TABLE_SUFFIXES;
 
@@ -39,27 +73,28 @@ export function tableName(prefix: string, table: TableName): string {
   return `${prefix}-${TABLE_SUFFIXES[table]}`;
 }
 
-function definition(name: string): CreateTableCommandInput {
+function definition(name: string, table: TableDefinition): CreateTableCommandInput {
+  const { partitionKey, sortKey } = table;
   return {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
+      { AttributeName: sortKey.name, AttributeType: sortKey.type },
     ],
     KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
+      { AttributeName: partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: sortKey.name, KeyType: 'RANGE' },
     ],
   };
 }
 
 /** Creates any missing table and waits until all are ACTIVE. Safe to call from many brokers at once. */
 export async function ensureTables(client: DynamoDBDocumentClient, prefix: string): Promise<void> {
-  for (const table of Object.keys(TABLE_SUFFIXES) as TableName[]) {
+  for (const table of Object.keys(TABLE_DEFINITIONS) as TableName[]) {
     const name = tableName(prefix, table);
     try {
-      await client.send(new CreateTableCommand(definition(name)));
+      await client.send(new CreateTableCommand(definition(name, TABLE_DEFINITIONS[table])));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
