@@ -192,7 +192,10 @@ export class Broker {
 
     handlers.push(
       apiVersionsHandler(() => router.supportedApis()),
-      metadataHandler(identity, metadata),
+      metadataHandler(identity, metadata, (topic, partition) => {
+        const local = replicas.localReplica(topic, partition);
+        return local?.isLeader() ? local.state : undefined;
+      }),
       produceHandler(replicas, log),
       fetchHandler(replicas, metadata, log),
       listOffsetsHandler(replicas, log),

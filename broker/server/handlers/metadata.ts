@@ -2,6 +2,7 @@ import { ErrorCode } from '../../../protocol/error-codes.js';
 import { API_REGISTRY, type MetadataRequest } from '../../../protocol/messages/index.js';
 import type { MessageValue } from '../../../protocol/wire/schema.js';
 import type { MetadataCache } from '../../cluster/metadata-cache.js';
+import type { PartitionState } from '../../cluster/partition-state-store.js';
 import type { TopicRecord } from '../../cluster/topic-store.js';
 import type { BrokerIdentity } from '../broker-identity.js';
 import type { ApiHandler } from '../request-router.js';
@@ -11,12 +12,19 @@ const NO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 /**
  * Metadata: the live brokers, the controller, and for each requested topic (all topics when the
  * list is null) its partitions with leader, leader epoch, replicas, ISR and offline replicas, all
- * from this broker's metadata cache. A partition without a live leader (offline, or not placed
+ * from this broker's metadata cache. For a partition this broker leads in the cached epoch the ISR
+ * is the partition's own (`ledState`): the one produce requests are checked against, which can
+ * trail the cache by a moment while a metadata refresh is being applied. A partition without a live leader (offline, or not placed
  * yet) reports LEADER_NOT_AVAILABLE, which clients retry. Topics are never auto-created: producers
  * must create them first (as with auto.create.topics.enable=false, which managed Kafka services
  * default to).
  */
-export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCache): ApiHandler {
+export function metadataHandler(
+  identity: BrokerIdentity,
+  metadata: MetadataCache,
+  /** The state of a partition this broker currently leads, if it does. */
+  ledState: (topic: string, partition: number) => PartitionState | undefined = () => undefined,
+): ApiHandler {
   function describe(topic: TopicRecord) {
     const liveEpochs = new Map(metadata.liveBrokers().map((b) => [b.brokerId, b.epoch]));
     return {
@@ -40,13 +48,15 @@ export function metadataHandler(identity: BrokerIdentity, metadata: MetadataCach
         // A leader elected for an earlier incarnation of its broker (it restarted, or re-registered
         // after a lapse) is not leading until the controller re-elects it.
         const leaderLive = state.leader >= 0 && liveEpochs.get(state.leader) === state.leaderBrokerEpoch;
+        const led = ledState(topic.name, partitionIndex);
+        const isr = led?.leaderEpoch === state.leaderEpoch ? led.isr : state.isr;
         return {
           errorCode: leaderLive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
           partitionIndex,
           leaderId: leaderLive ? state.leader : -1,
           leaderEpoch: state.leaderEpoch,
           replicaNodes: state.replicas,
-          isrNodes: state.isr,
+          isrNodes: isr,
           offlineReplicas: state.replicas.filter((id) => !liveEpochs.has(id)),
         };
       }),
