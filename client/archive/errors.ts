@@ -21,29 +21,16 @@ function where(location: ArchiveLocation): string {
   return `${location.topic}-${location.partition} segment ${location.segmentBaseOffset} at byte ${location.bytePosition} (${location.objectKey})`;
 }
 
-/**
- * A batch's stored CRC-32C does not match its bytes: the object was damaged at rest or in transit
- * (S3 checks its own transfers, so this means the bytes were written wrong or altered). Not
- * retriable: the same object gives the same bytes.
- */
-export class ArchiveChecksumError extends SpoolError implements ArchiveLocation {
-  override name = 'ArchiveChecksumError';
+/** A problem with stored bytes, at a known place in a segment (never retriable: the bytes stay). */
+abstract class ArchiveBytesError extends SpoolError implements ArchiveLocation {
   readonly topic: string;
   readonly partition: number;
   readonly segmentBaseOffset: number;
   readonly bytePosition: number;
   readonly objectKey: string;
 
-  constructor(
-    location: ArchiveLocation,
-    readonly storedCrc: number,
-    readonly computedCrc: number,
-    options: { cause?: unknown } = {},
-  ) {
-    super(
-      `record batch CRC mismatch in ${where(location)}: stored ${storedCrc.toString(16)}, computed ${computedCrc.toString(16)}`,
-      { cause: options.cause, retriable: false },
-    );
+  protected constructor(location: ArchiveLocation, message: string, options: { cause?: unknown }) {
+    super(message, { cause: options.cause, retriable: false });
     ({
       topic: this.topic,
       partition: this.partition,
@@ -55,34 +42,41 @@ export class ArchiveChecksumError extends SpoolError implements ArchiveLocation 
 }
 
 /**
+ * A batch's stored CRC-32C does not match its bytes: the object was damaged at rest or in transit
+ * (S3 checks its own transfers, so this means the bytes were written wrong or altered). Not
+ * retriable: the same object gives the same bytes.
+ */
+export class ArchiveChecksumError extends ArchiveBytesError {
+  override name = 'ArchiveChecksumError';
+
+  constructor(
+    location: ArchiveLocation,
+    readonly storedCrc: number,
+    readonly computedCrc: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      location,
+      `record batch CRC mismatch in ${where(location)}: stored ${storedCrc.toString(16)}, computed ${computedCrc.toString(16)}`,
+      options,
+    );
+  }
+}
+
+/**
  * A segment's bytes are not what its committed row promises, other than a CRC mismatch: broken
  * batch framing, a magic byte other than 2, an object shorter than the row says, records that do
  * not decode or decompress, or offsets outside the segment's range or not increasing.
  */
-export class ArchiveCorruptSegmentError extends SpoolError implements ArchiveLocation {
+export class ArchiveCorruptSegmentError extends ArchiveBytesError {
   override name = 'ArchiveCorruptSegmentError';
-  readonly topic: string;
-  readonly partition: number;
-  readonly segmentBaseOffset: number;
-  readonly bytePosition: number;
-  readonly objectKey: string;
 
   constructor(
     location: ArchiveLocation,
     readonly reason: string,
     options: { cause?: unknown } = {},
   ) {
-    super(`corrupt archived segment ${where(location)}: ${reason}`, {
-      cause: options.cause,
-      retriable: false,
-    });
-    ({
-      topic: this.topic,
-      partition: this.partition,
-      segmentBaseOffset: this.segmentBaseOffset,
-      bytePosition: this.bytePosition,
-      objectKey: this.objectKey,
-    } = location);
+    super(location, `corrupt archived segment ${where(location)}: ${reason}`, options);
   }
 }
 
