@@ -6,7 +6,12 @@ import type { ArchiveObjects } from '../../../archive/archive-objects.js';
 import { partitionPrefix } from '../../../archive/layout.js';
 import { sweepOrphans } from '../../../archive/orphan-sweep.js';
 import { Admin, Consumer, Producer, string } from '../../../client/index.js';
-import { type ClusterArchive, openClusterArchive, waitForValue } from '../../helpers/cluster-archive.js';
+import {
+  type ClusterArchive,
+  openClusterArchive,
+  orphanedObjects,
+  waitForValue,
+} from '../../helpers/cluster-archive.js';
 import { FaultyS3Proxy } from '../../helpers/faulty-s3-proxy.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
 
@@ -94,26 +99,8 @@ function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs
   return waitForValue(what, probe, timeoutMs);
 }
 
-/**
- * Every object under the partition's prefix belongs to a committed segment or to an upload still
- * in progress (its marker unexpired): nothing is orphaned. Objects are listed before the rows and
- * markers are read, so an upload that commits in between is not mistaken for an orphan; the check
- * is repeated until it holds, as an upload that just failed deletes its objects a moment later.
- */
 async function expectNoOrphans(topicId: string): Promise<void> {
-  let orphans: string[] = [];
-  const settled = await waitFor('no orphaned objects', async () => {
-    const stored = (await objects.list(partitionPrefix(topicId, 0))).map((o) => o.key);
-    const committed = (await metadata.segments(topicId, 0)).flatMap((s) => Object.values(s.keys));
-    const now = Date.now();
-    const inProgress = (await metadata.uploads())
-      .filter((m) => m.topicId === topicId && m.expiresAt > now)
-      .flatMap((m) => Object.values(m.keys));
-    const referenced = new Set([...committed, ...inProgress]);
-    orphans = stored.filter((key) => !referenced.has(key));
-    return orphans.length === 0 ? true : undefined;
-  }).catch(() => false);
-  expect(settled ? [] : orphans).toEqual([]);
+  expect(await orphanedObjects({ metadata, objects }, topicId, 0)).toEqual([]);
 }
 
 describe('uploads under S3 faults', () => {
