@@ -83,7 +83,8 @@ describe('the dev cluster retention timer', () => {
         const [p0] = await kafkaAdmin.fetchTopicOffsets(TOPIC);
         return p0 && Number(p0.low) >= head.logStartOffset ? Number(p0.low) : undefined;
       });
-      expect(low).toBe(head.logStartOffset);
+      // At least the start retention stored; retention may have moved it further meanwhile.
+      expect(low).toBeGreaterThanOrEqual(head.logStartOffset);
     } finally {
       await kafkaAdmin.disconnect();
     }

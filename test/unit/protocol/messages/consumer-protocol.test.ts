@@ -148,6 +148,8 @@ describe('ConsumerProtocol', () => {
             for (const { topic, partitions } of entries) map[topic] = partitions;
             // Object key order puts integer-like keys first; only compare when it is unchanged.
             fc.pre(Object.keys(map).join('\0') === entries.map((e) => e.topic).join('\0'));
+            // kafkajs decodes into a plain object, where a topic named __proto__ cannot be a key.
+            fc.pre(!entries.some((e) => e.topic === '__proto__'));
             const theirs = MemberAssignment.encode({ version, assignment: map, userData: data });
             expect(ours.toString('hex')).toBe(theirs.toString('hex'));
             expect(decodeAssignment(theirs)).toEqual({
