@@ -33,6 +33,7 @@ import { KafkaServer } from './server/kafka-server.js';
 import { BrokerMetrics } from './server/metrics.js';
 import { type ApiHandler, RequestRouter } from './server/request-router.js';
 import { LogManager } from './storage/log-manager.js';
+import { StorageMarker } from './storage/storage-marker.js';
 import type { RemoteLogManager } from './tiering/remote-log-manager.js';
 import { startTiering } from './tiering/start-tiering.js';
 
@@ -118,6 +119,7 @@ export class Broker {
       config,
       identity,
       dynamo,
+      storage: await StorageMarker.open(config.dataDir),
       tablePrefix: aws.tablePrefix,
       logger: log,
     });
@@ -139,6 +141,7 @@ export class Broker {
       leaseValid: () => membership.leaseValid(),
       writeIsr: (next, expected, applyLocally) => membership.writeIsr(next, expected, applyLocally),
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
+      mayJoinIsr: (replicaId) => metadata.broker(replicaId)?.rejoining !== true,
       logger: log.child({ component: 'replicas' }),
     });
     const fetchers = new ReplicaFetcherManager({

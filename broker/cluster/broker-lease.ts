@@ -76,6 +76,12 @@ export interface BrokerLeaseRecord extends LeaseHolder {
   rack: string | null;
   /** Holder-clock time this incarnation first acquired the lease. */
   acquiredAt: number;
+  /**
+   * The broker started without its storage marker (storage/storage-marker.ts): its ISR memberships
+   * may predate the data it has, so it must not be elected from them, nor re-enter an ISR, until it
+   * clears this flag (cluster/storage-rejoin.ts).
+   */
+  rejoining: boolean;
 }
 
 /** The key is held by a live lease of another incarnation. */
@@ -463,6 +469,8 @@ export interface BrokerLeaseOptions extends LeaseTimingOptions {
   brokerId: number;
   endpoint: BrokerEndpoint;
   rack?: string | null;
+  /** Register as rejoining: see BrokerLeaseRecord.rejoining. Default false. */
+  rejoining?: boolean;
 }
 
 /** A broker's registration: holding it is what entitles a process to act as broker `brokerId`. */
@@ -471,15 +479,32 @@ export class BrokerLease extends Lease {
 
   constructor(client: DynamoDBDocumentClient, tablePrefix: string, options: BrokerLeaseOptions) {
     const rack = options.rack ?? null;
+    const rejoining = options.rejoining ?? false;
     super(
       client,
       tablePrefix,
       brokerKey(options.brokerId),
-      () => ({ brokerId: options.brokerId, endpoint: options.endpoint, rack }),
+      () => ({ brokerId: options.brokerId, endpoint: options.endpoint, rack, rejoining }),
       options,
       (holder) => new BrokerIdInUseError(options.brokerId, holder),
     );
     this.brokerId = options.brokerId;
+  }
+
+  /**
+   * Clears this incarnation's rejoining flag. Conditional on still holding the registration, so a
+   * successor's flag is never cleared by a stale process.
+   */
+  async markRejoined(): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: this.key, sk: SORT_KEY },
+        UpdateExpression: 'SET rejoining = :false',
+        ConditionExpression: 'incarnation = :mine AND epoch = :epoch',
+        ExpressionAttributeValues: { ':false': false, ':mine': this.incarnation, ':epoch': this.epoch },
+      }),
+    );
   }
 
   /** Brokers whose lease has not expired (expiresAt > now), ordered by id. */
@@ -526,6 +551,7 @@ export async function listBrokerRegistrations(
         endpoint: item.endpoint as BrokerEndpoint,
         rack: (item.rack as string | null | undefined) ?? null,
         acquiredAt: (item.acquiredAt as number | undefined) ?? 0,
+        rejoining: item.rejoining === true,
       });
     }
   }

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrokerConfig } from '../broker-config.js';
 import type { Logger } from '../common/logger.js';
 import type { BrokerIdentity } from '../server/broker-identity.js';
+import type { StorageMarker } from '../storage/storage-marker.js';
 import { BrokerLease, listLiveBrokers } from './broker-lease.js';
 import { Controller } from './controller.js';
 import { ControllerLease } from './controller-lease.js';
@@ -9,6 +10,7 @@ import { MetadataCache } from './metadata-cache.js';
 import { MetadataVersion } from './metadata-version.js';
 import { type PartitionState, PartitionStateStore } from './partition-state-store.js';
 import { ProducerIdAllocator } from './producer-id-store.js';
+import { completeStorageRejoin } from './storage-rejoin.js';
 import { TopicStore } from './topic-store.js';
 
 export interface ClusterStores {
@@ -46,9 +48,11 @@ export async function startClusterMembership(options: {
   identity: BrokerIdentity;
   dynamo: DynamoDBDocumentClient;
   tablePrefix: string;
+  /** The data directory's marker: without it, this broker registers as rejoining (storage-rejoin.ts). */
+  storage: StorageMarker;
   logger: Logger;
 }): Promise<ClusterMembership> {
-  const { config, identity, dynamo, tablePrefix, logger } = options;
+  const { config, identity, dynamo, tablePrefix, storage, logger } = options;
   const stores: ClusterStores = {
     topics: new TopicStore(dynamo, tablePrefix),
     partitions: new PartitionStateStore(dynamo, tablePrefix),
@@ -67,6 +71,7 @@ export async function startClusterMembership(options: {
       brokerId: config.nodeId,
       endpoint,
       rack: config.rack,
+      rejoining: !storage.present,
       logger: log,
       onFenced: (error) => {
         // Only our own fenced incarnation may be succeeded at once; one taken over by another
@@ -95,6 +100,18 @@ export async function startClusterMembership(options: {
     }
   };
   await register();
+  const rejoin = storage.present
+    ? Promise.resolve()
+    : completeStorageRejoin({
+        nodeId: config.nodeId,
+        marker: storage,
+        listPartitions: () => stores.partitions.list(),
+        // The registration current at the time: a re-registration after a lost lease is flagged
+        // again (the marker is still absent) and cleared by the same loop.
+        markRejoined: () => lease.markRejoined(),
+        stopped: () => stopped,
+        logger: log,
+      });
 
   const metadata = new MetadataCache(
     {
@@ -138,6 +155,7 @@ export async function startClusterMembership(options: {
     },
     async stop() {
       stopped = true;
+      await rejoin;
       metadata.stop();
       await lease.release().catch((error: unknown) => log.warn({ err: error }, 'releasing lease failed'));
     },

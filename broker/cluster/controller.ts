@@ -269,6 +269,7 @@ export function livenessOf(
         dead: now > r.expiresAt + marginMs,
         brokerEpoch: r.epoch,
         registeredAt: r.acquiredAt,
+        rejoining: r.rejoining,
       },
     ]),
   );

@@ -205,5 +205,5 @@ export class MetadataCache {
 }
 
 function brokerSignature(broker: BrokerLeaseRecord): string {
-  return `${broker.brokerId}@${broker.endpoint.host}:${broker.endpoint.port}/${broker.epoch}`;
+  return `${broker.brokerId}@${broker.endpoint.host}:${broker.endpoint.port}/${broker.epoch}${broker.rejoining ? '/rejoining' : ''}`;
 }

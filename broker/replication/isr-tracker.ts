@@ -18,6 +18,11 @@ export interface IsrTrackerDeps {
   highWatermark(): number;
   /** First offset of the current leader epoch: a follower below it has not caught up with this leader. */
   epochStartOffset(): number;
+  /**
+   * Whether a caught-up follower may be added: false for a broker still rejoining with a new data
+   * directory (cluster/storage-rejoin.ts), which the controller would only take out again.
+   */
+  mayJoinIsr(replicaId: number): boolean;
   /** Writes a new ISR; resolves false if the write lost (newer metadata will follow). */
   propose(isr: number[]): Promise<boolean>;
 }
@@ -80,7 +85,8 @@ export class IsrTracker {
       !this.committed.includes(replicaId) &&
       this.pending === null &&
       fetchOffset >= this.deps.highWatermark() &&
-      fetchOffset >= this.deps.epochStartOffset()
+      fetchOffset >= this.deps.epochStartOffset() &&
+      this.deps.mayJoinIsr(replicaId)
     ) {
       this.propose([...this.committed, replicaId]);
     }

@@ -30,6 +30,8 @@ export interface PartitionContext {
    */
   writeIsr(next: PartitionState, expectedVersion: number, applyLocally: () => Promise<void>): Promise<void>;
   replicaLagTimeMaxMs: number;
+  /** See IsrTrackerDeps.mayJoinIsr. */
+  mayJoinIsr(replicaId: number): boolean;
   /** Woken on appends and high-watermark moves, for long-polling fetches. */
   waiters: FetchWaiters;
   waiterKey: string;
@@ -148,6 +150,7 @@ export class Partition {
       logEndOffset: () => this.log.logEndOffset,
       highWatermark: () => this.hw,
       epochStartOffset: () => epochStart,
+      mayJoinIsr: (replicaId) => this.ctx.mayJoinIsr(replicaId),
       propose: (isr) => this.proposeIsr(isr),
     });
     this.roleValue = 'leader';
@@ -332,7 +335,11 @@ export class Partition {
   /** Follower side: cuts a divergent tail (KIP-101) and rebuilds producer state to match. */
   truncateTo(offset: number): Promise<void> {
     return this.appendQueue.run(async () => {
-      if (offset >= this.log.logEndOffset || this.roleValue !== 'follower') return;
+      if (offset > this.log.logEndOffset || this.roleValue !== 'follower') return;
+      if (offset === this.log.logEndOffset) {
+        await this.log.truncateTo(offset); // only drops epochs that start at the log end
+        return;
+      }
       const before = this.log.logEndOffset;
       await this.log.truncateTo(offset);
       await this.producers.truncateTo(this.log, this.log.logEndOffset);

@@ -169,9 +169,12 @@ export class ReplicaFetcher {
           const local = partition.log.leaderEpochs.endOffsetFor(result.leaderEpoch, leo);
           target = Math.min(result.endOffset, local?.endOffset ?? partition.highWatermark);
         }
-        if (target < leo) await partition.truncateTo(target);
-        // Another round if the leader answered for an older epoch: each round strictly lowers our
-        // latest epoch (or empties the log), so this ends, normally after one more.
+        // Also at target === leo: an epoch of ours that starts there and that the leader does not
+        // know (we led it without writing) must go, or the next round would ask about it again.
+        if (target <= leo) await partition.truncateTo(target);
+        // Another round if the leader answered for an older epoch: truncation removed every local
+        // epoch starting at or after the target, so each round strictly lowers our latest epoch
+        // (or empties the log), and this ends, normally after one more.
         followed.needsTruncation = result.leaderEpoch !== localEpoch && result.leaderEpoch >= 0;
       }
     }

@@ -35,6 +35,7 @@ export interface ReplicaManagerOptions {
   leaseValid(): boolean;
   writeIsr: PartitionContext['writeIsr'];
   replicaLagTimeMaxMs: number;
+  mayJoinIsr: PartitionContext['mayJoinIsr'];
   logger: Logger;
 }
 
@@ -196,6 +197,7 @@ export class ReplicaManager {
         leaseValid: this.options.leaseValid,
         writeIsr: this.options.writeIsr,
         replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs,
+        mayJoinIsr: this.options.mayJoinIsr,
         waiters: this.waiters,
         waiterKey: key,
         logger: this.options.logger,

@@ -493,7 +493,14 @@ export class PartitionLog {
   truncateTo(offset: number): Promise<number> {
     return this.mutations.run(async () => {
       this.ensureOpen();
-      if (offset >= this._logEndOffset) return this._logEndOffset;
+      if (offset >= this._logEndOffset) {
+        // Nothing to cut, but an epoch that starts at the log end (a leadership with no records
+        // yet) is forgotten too: the new leader's log does not have it.
+        if (offset === this._logEndOffset && this.leaderEpochs.truncateFromEnd(offset)) {
+          await this.leaderEpochs.persist();
+        }
+        return this._logEndOffset;
+      }
       this.truncations++;
       if (offset <= this._logStartOffset) return this.resetTo(offset);
       await this.pendingSeal;

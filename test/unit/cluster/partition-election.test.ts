@@ -7,10 +7,24 @@ import {
 } from '../../../broker/cluster/partition-election.js';
 import type { PartitionState } from '../../../broker/cluster/partition-state-store.js';
 
-const LIVE: BrokerLiveness = { live: true, dead: false, brokerEpoch: 1, registeredAt: 0 };
-const DEAD: BrokerLiveness = { live: false, dead: true, brokerEpoch: 1, registeredAt: 0 };
+const LIVE: BrokerLiveness = { live: true, dead: false, brokerEpoch: 1, registeredAt: 0, rejoining: false };
+const DEAD: BrokerLiveness = { live: false, dead: true, brokerEpoch: 1, registeredAt: 0, rejoining: false };
 /** Lease expired, but not by more than the clock-skew margin: the holder may still be acting. */
-const UNCERTAIN: BrokerLiveness = { live: false, dead: false, brokerEpoch: 1, registeredAt: 0 };
+const UNCERTAIN: BrokerLiveness = {
+  live: false,
+  dead: false,
+  brokerEpoch: 1,
+  registeredAt: 0,
+  rejoining: false,
+};
+/** A new incarnation that came back with an empty data directory. */
+const REJOINING: BrokerLiveness = {
+  live: true,
+  dead: false,
+  brokerEpoch: 2,
+  registeredAt: 0,
+  rejoining: true,
+};
 
 function state(overrides: Partial<PartitionState> = {}): PartitionState {
   return {
@@ -105,8 +119,53 @@ describe('electPartition', () => {
     expect(outcome?.next).toMatchObject({ leader: 0, leaderEpoch: 6 });
   });
 
+  describe('a broker rejoining with an empty data directory', () => {
+    it('is not re-elected from its old ISR membership; another ISR member leads', () => {
+      const outcome = electPartition(state(), ctx({ 0: REJOINING, 1: LIVE, 2: LIVE }));
+      expect(outcome?.reason).toBe('leader-restarted');
+      expect(outcome?.next).toMatchObject({ leader: 1, isr: [1, 2] });
+    });
+
+    it('leaves the ISR of a healthy leader, and is not made preferred leader', () => {
+      const healthy = state({ leader: 1, leaderBrokerEpoch: 1 });
+      const outcome = electPartition(healthy, ctx({ 0: REJOINING, 1: LIVE, 2: LIVE }, { now: 1e9 }));
+      expect(outcome?.reason).toBe('isr-rejoining-replicas');
+      expect(outcome?.next).toMatchObject({ leader: 1, isr: [1, 2], leaderEpoch: 5 });
+    });
+
+    it('takes the partition offline rather than lead it when it was the last ISR member', () => {
+      const outcome = electPartition(state({ isr: [0] }), ctx({ 0: REJOINING, 1: LIVE, 2: LIVE }));
+      expect(outcome?.reason).toBe('offline');
+      expect(outcome?.next).toMatchObject({ leader: -1, isr: [0] });
+      // Once it has finished rejoining it is the only copy left, and leads.
+      const back = electPartition(
+        outcome!.next,
+        ctx({ 0: { ...REJOINING, rejoining: false }, 1: LIVE, 2: LIVE }),
+      );
+      expect(back?.next).toMatchObject({ leader: 0, isr: [0] });
+    });
+
+    it('is not elected uncleanly', () => {
+      const offline = state({ leader: -1, leaderBrokerEpoch: -1, isr: [2] });
+      const outcome = electPartition(
+        offline,
+        ctx({ 0: REJOINING, 1: LIVE, 2: DEAD }, { uncleanElection: true }),
+      );
+      expect(outcome?.next).toMatchObject({ leader: 1, isr: [1] });
+    });
+
+    it('leaves an offline ISR it shares, keeping one member when every member is rejoining', () => {
+      const offline = state({ leader: -1, leaderBrokerEpoch: -1, isr: [0, 1, 2] });
+      const outcome = electPartition(offline, ctx({ 0: REJOINING, 1: REJOINING, 2: REJOINING }));
+      expect(outcome?.reason).toBe('isr-rejoining-replicas');
+      expect(outcome?.next).toMatchObject({ leader: -1, isr: [0] });
+      const mixed = electPartition(offline, ctx({ 0: REJOINING, 1: DEAD, 2: REJOINING }));
+      expect(mixed?.next).toMatchObject({ leader: -1, isr: [1] });
+    });
+  });
+
   it('keeps its safety rules for any cluster state', () => {
-    const liveness = fc.constantFrom(LIVE, DEAD, UNCERTAIN, { ...LIVE, brokerEpoch: 2 });
+    const liveness = fc.constantFrom(LIVE, DEAD, UNCERTAIN, { ...LIVE, brokerEpoch: 2 }, REJOINING);
     fc.assert(
       fc.property(
         fc.array(liveness, { minLength: 3, maxLength: 3 }),
@@ -136,6 +195,12 @@ describe('electPartition', () => {
                   outcome.reason === 'preferred-leader',
               ).toBe(true);
           }
+          // A rejoining broker's ISR memberships are never grounds to elect it.
+          if (next.leader !== before.leader && next.leader >= 0) {
+            expect(c.brokers.get(next.leader)!.rejoining).toBe(false);
+          }
+          // Nor does it stay in an ISR next to another member.
+          if (next.isr.length > 1) expect(next.isr.some((id) => c.brokers.get(id)!.rejoining)).toBe(false);
           if (next.leader >= 0) {
             expect(c.brokers.get(next.leader)!.live).toBe(true);
             expect(next.isr).toContain(next.leader);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { PartitionState } from '../../../broker/cluster/partition-state-store.js';
 import { IsrTracker } from '../../../broker/replication/isr-tracker.js';
 
-function setup(options: { isr?: number[]; leo?: number; hw?: number; proposeResult?: boolean } = {}) {
+function setup(
+  options: { isr?: number[]; leo?: number; hw?: number; proposeResult?: boolean; rejoining?: number[] } = {},
+) {
   const state: PartitionState = {
     topic: 't',
     topicId: 'id',
@@ -23,6 +25,7 @@ function setup(options: { isr?: number[]; leo?: number; hw?: number; proposeResu
     logEndOffset: () => env.leo,
     highWatermark: () => env.hw,
     epochStartOffset: () => 50,
+    mayJoinIsr: (replicaId) => !(options.rejoining ?? []).includes(replicaId),
     propose: (isr) => {
       env.proposals.push(isr);
       return new Promise<boolean>((resolve) => {
@@ -91,6 +94,12 @@ describe('IsrTracker', () => {
     // While the expansion is pending the joining member already counts.
     tracker.onFollowerFetch(1, 100, Date.now());
     expect(tracker.highWatermarkCandidate()).toBe(95);
+  });
+
+  it('does not add a follower that is still rejoining with a new data directory', () => {
+    const { tracker, env } = setup({ isr: [0, 1], hw: 90, rejoining: [2] });
+    tracker.onFollowerFetch(2, 100, Date.now());
+    expect(env.proposals).toEqual([]);
   });
 
   it('keeps at most one ISR change in flight', () => {

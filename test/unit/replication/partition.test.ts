@@ -54,6 +54,7 @@ async function leader(options: { leaseValid?: () => boolean } = {}) {
       localBrokerId: 0,
       brokerEpoch: () => 1,
       leaseValid: options.leaseValid ?? (() => true),
+      mayJoinIsr: () => true,
       writeIsr: async (next, _expected, applyLocally) => {
         isrWrites.push(next);
         await applyLocally();

@@ -345,6 +345,17 @@ describe('PartitionLog segments', () => {
     await log.close();
   });
 
+  it('truncating to the log end forgets an epoch that starts there (led without writing)', async () => {
+    const log = await PartitionLog.open(await tempDir());
+    await log.appendAsLeader(makeBatch(5), { leaderEpoch: 0 });
+    await log.assignLeaderEpoch(1);
+    expect(log.leaderEpochs.latest).toEqual({ epoch: 1, startOffset: 5 });
+    expect(await log.truncateTo(5)).toBe(5);
+    expect(log.leaderEpochs.all).toEqual([{ epoch: 0, startOffset: 0 }]);
+    expect(await readAll(log)).toHaveLength(5);
+    await log.close();
+  });
+
   it('deletes segments before an offset, advances the log start offset and keeps it across restarts', async () => {
     const dir = await tempDir();
     let log = await PartitionLog.open(dir, { config: { segmentBytes: 1024 } });
