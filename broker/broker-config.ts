@@ -61,6 +61,19 @@ export const brokerConfigSchema = z.object({
     })
     .default({}),
   logLevel: z.string().default('info'),
+  /**
+   * Create missing DynamoDB tables at start-up (spool dev, tests). Off where the tables are
+   * provisioned separately (the CDK stack), so brokers need no CreateTable permission.
+   */
+  ensureTables: z.boolean().default(true),
+  /** Publish replication health to CloudWatch under this namespace (monitoring/cloudwatch-publisher.ts). */
+  cloudWatch: z
+    .object({
+      namespace: z.string().min(1).max(255),
+      intervalMs: z.number().int().min(1000).default(60_000),
+      endpoint: z.string().url().optional(),
+    })
+    .optional(),
   /** Tiered storage to S3 (see tiering/remote-log-manager.ts). */
   tiering: tieringConfigSchema.prefault({}),
   groups: z

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './common/logger.js';
 import { type LiveBrokerLocator, locatorFromLiveBrokers } from './groups/coordinator-locator.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 import { GroupStore } from './groups/group-store.js';
+import { CloudWatchPublisher } from './monitoring/cloudwatch-publisher.js';
 import { ReplicaFetcherManager } from './replication/replica-fetcher-manager.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import type { BrokerIdentity } from './server/broker-identity.js';
@@ -31,6 +32,7 @@ import {
 } from './server/handlers/topics.js';
 import { KafkaServer } from './server/kafka-server.js';
 import { BrokerMetrics } from './server/metrics.js';
+import { assessReadiness } from './server/readiness.js';
 import { type ApiHandler, RequestRouter } from './server/request-router.js';
 import { LogManager } from './storage/log-manager.js';
 import { StorageMarker } from './storage/storage-marker.js';
@@ -55,6 +57,7 @@ interface BrokerParts {
   logs: LogManager;
   dynamo: DynamoDBDocumentClient;
   tiering: RemoteLogManager | undefined;
+  cloudWatch: CloudWatchPublisher | undefined;
   timers: NodeJS.Timeout[];
 }
 
@@ -90,7 +93,7 @@ export class Broker {
     const log = (logger ?? createLogger({ level: config.logLevel })).child({ broker: config.nodeId });
     const aws = awsSettingsFromEnv(config.aws);
     const dynamo = createDynamoDocumentClient(aws);
-    await ensureTables(dynamo, aws.tablePrefix);
+    if (config.ensureTables) await ensureTables(dynamo, aws.tablePrefix);
 
     const metrics = new BrokerMetrics();
     const handlers: ApiHandler[] = [];
@@ -218,7 +221,31 @@ export class Broker {
       connections: () => server.connectionCount,
       groups: () => groups.groupCountsByState(),
       replicas: () => ({ ...replicas.leadershipCounts(), isController: controller.isActive }),
+      readiness: () =>
+        assessReadiness({
+          nodeId: config.nodeId,
+          registered: membership.leaseValid(),
+          rejoining: membership.rejoining(),
+          partitions: metadata.allPartitions(),
+          liveBrokerIds: new Set(metadata.liveBrokers().map((b) => b.brokerId)),
+        }),
     });
+    let cloudWatch: CloudWatchPublisher | undefined;
+    if (config.cloudWatch) {
+      cloudWatch = new CloudWatchPublisher({
+        ...config.cloudWatch,
+        clusterId: config.clusterId,
+        brokerId: config.nodeId,
+        ...(aws.region ? { region: aws.region } : {}),
+        logger: log.child({ component: 'cloudwatch' }),
+        sample: () => {
+          const counts = replicas.leadershipCounts();
+          const offline = metadata.allPartitions().filter((p) => p.leader < 0).length;
+          return { ...counts, offline };
+        },
+      });
+      cloudWatch.start();
+    }
     const metricsPort =
       config.metricsPort === null ? null : await metrics.listen(config.metricsPort, config.host);
     log.info({ host: identity.host, port, metricsPort, dataDir: config.dataDir }, 'broker started');
@@ -240,6 +267,7 @@ export class Broker {
       logs,
       dynamo,
       tiering,
+      cloudWatch,
       timers: [hwCheckpoints, locatorRefresh],
     });
   }
@@ -249,6 +277,7 @@ export class Broker {
     const p = this.parts;
     p.logger.info('broker stopping');
     for (const timer of p.timers) clearInterval(timer);
+    await p.cloudWatch?.stop();
     await p.controller.stop();
     // Pending joins and syncs can wait a whole rebalance timeout; answer them first so the
     // listener's drain completes promptly.

@@ -65,6 +65,18 @@ async function main(): Promise<void> {
         ...optionalNumber('uploadTimeoutMs', process.env.SPOOL_UPLOAD_TIMEOUT_MS),
         ...optionalNumber('remoteReadConcurrency', process.env.SPOOL_REMOTE_READ_CONCURRENCY),
       },
+      ensureTables: process.env.SPOOL_ENSURE_TABLES !== 'false',
+      ...(process.env.SPOOL_CLOUDWATCH_NAMESPACE
+        ? {
+            cloudWatch: {
+              namespace: process.env.SPOOL_CLOUDWATCH_NAMESPACE,
+              ...optionalNumber('intervalMs', process.env.SPOOL_CLOUDWATCH_INTERVAL_MS),
+              ...(process.env.AWS_ENDPOINT_URL_CLOUDWATCH
+                ? { endpoint: process.env.AWS_ENDPOINT_URL_CLOUDWATCH }
+                : {}),
+            },
+          }
+        : {}),
       groups: {
         initialRebalanceDelayMs: Number(process.env.SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS ?? 3000),
         minSessionTimeoutMs: Number(process.env.SPOOL_GROUP_MIN_SESSION_TIMEOUT_MS ?? 6000),

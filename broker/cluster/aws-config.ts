@@ -29,7 +29,7 @@ export function awsSettingsFromEnv(overrides: Partial<AwsSettings> = {}): AwsSet
 }
 
 /** Local emulators accept any credentials; real AWS uses the SDK's default provider chain. */
-function localCredentials(endpoint: string | undefined) {
+export function localCredentials(endpoint: string | undefined) {
   const isLoopback = endpoint !== undefined && /^https?:\/\/(127\.|localhost|\[::1\])/.test(endpoint);
   return isLoopback && !process.env.AWS_ACCESS_KEY_ID
     ? { accessKeyId: 'local', secretAccessKey: 'local' }

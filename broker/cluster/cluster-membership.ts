@@ -28,6 +28,8 @@ export interface ClusterMembership {
   brokerEpoch(): number;
   /** False from the moment this broker's lease may have lapsed until it has re-registered. */
   leaseValid(): boolean;
+  /** Registered as rejoining with a new data directory, and not finished yet (storage-rejoin.ts). */
+  rejoining(): boolean;
   /**
    * Writes a leader's ISR change, fenced by this broker's lease, applies it to the local partition,
    * and only then announces it in this broker's metadata.
@@ -100,6 +102,7 @@ export async function startClusterMembership(options: {
     }
   };
   await register();
+  let rejoined = storage.present;
   const rejoin = storage.present
     ? Promise.resolve()
     : completeStorageRejoin({
@@ -111,6 +114,8 @@ export async function startClusterMembership(options: {
         markRejoined: () => lease.markRejoined(),
         stopped: () => stopped,
         logger: log,
+      }).then((done) => {
+        rejoined = done;
       });
 
   const metadata = new MetadataCache(
@@ -143,6 +148,7 @@ export async function startClusterMembership(options: {
     producerIds: new ProducerIdAllocator(dynamo, tablePrefix),
     brokerEpoch: () => lease.epoch,
     leaseValid: () => lease.isValid(),
+    rejoining: () => !rejoined,
     async writeIsr(next, expectedVersion, applyLocally) {
       await stores.partitions.update(next, expectedVersion, {
         key: lease.key,

@@ -26,7 +26,8 @@ export interface StorageRejoinDeps {
  * reported, and this broker (with its empty log) is what the controller elects there, as it would
  * after an unclean election.
  */
-export async function completeStorageRejoin(deps: StorageRejoinDeps): Promise<void> {
+/** Resolves true once rejoined, false if the broker stopped first. */
+export async function completeStorageRejoin(deps: StorageRejoinDeps): Promise<boolean> {
   const { nodeId, logger } = deps;
   const pollMs = deps.pollMs ?? 1000;
   let lastReport = 0;
@@ -60,12 +61,13 @@ export async function completeStorageRejoin(deps: StorageRejoinDeps): Promise<vo
       }
       await deps.markRejoined();
       logger.info('rejoined the cluster with a new data directory; replicas catch up from their leaders');
-      return;
+      return true;
     } catch (error) {
       logger.warn({ err: error }, 'storage rejoin step failed; retrying');
       await sleep(pollMs);
     }
   }
+  return false;
 }
 
 function sleep(ms: number): Promise<void> {

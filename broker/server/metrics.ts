@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Readiness } from './readiness.js';
 import type { RequestObserver } from './request-router.js';
 
 /** Replication health as seen by one broker, for the partition gauges. */
@@ -10,7 +11,11 @@ export interface ReplicaCounts {
   isController: boolean;
 }
 
-/** The broker's Prometheus metrics, served over HTTP at /metrics. */
+/**
+ * The broker's Prometheus metrics, served over HTTP at /metrics, next to the probes: /health
+ * (the process serves; for container health checks) and /ready (200 once the broker carries its
+ * share of replication, 503 with the reasons before; see readiness.ts).
+ */
 export class BrokerMetrics implements RequestObserver {
   readonly registry = new Registry();
   private readonly requests = new Counter({
@@ -82,6 +87,7 @@ export class BrokerMetrics implements RequestObserver {
     collect: () => this.controllerGauge.set(this.replicaCounts().isController ? 1 : 0),
   });
   private server: Server | null = null;
+  private readiness: () => Readiness = () => ({ ready: false, reasons: ['starting'] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'spool_' });
@@ -92,8 +98,10 @@ export class BrokerMetrics implements RequestObserver {
     connections: () => number;
     groups: () => Map<string, number>;
     replicas?: () => ReplicaCounts;
+    readiness?: () => Readiness;
   }): void {
     this.connectionCount = sources.connections;
+    if (sources.readiness) this.readiness = sources.readiness;
     this.groupCounts = sources.groups;
     if (sources.replicas) this.replicaCounts = sources.replicas;
   }
@@ -108,6 +116,17 @@ export class BrokerMetrics implements RequestObserver {
   /** Serves /metrics on `port` (0 picks a free one); resolves to the bound port. */
   listen(port: number, host: string): Promise<number> {
     this.server = createServer(async (req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
+      if (req.url === '/ready') {
+        const readiness = this.readiness();
+        res
+          .writeHead(readiness.ready ? 200 : 503, { 'content-type': 'application/json' })
+          .end(`${JSON.stringify(readiness)}\n`);
+        return;
+      }
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
         return;

@@ -1,5 +1,7 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORAGE_MARKER_FILE } from '../../../broker/storage/storage-marker.js';
 import { KafkaConnection } from '../../../client/kafka-connection.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { APIS } from '../../../protocol/messages/index.js';
@@ -130,7 +132,12 @@ describe('a broker that returns with an empty data directory', () => {
       const replaced = env.cluster.state.brokers.find((b) => b.nodeId === target)!;
       await env.cluster.stopBroker(target, signal);
       await rm(replaced.dataDir, { recursive: true, force: true });
-      await env.cluster.startBroker(target);
+      const restarted = await env.cluster.startBroker(target);
+      const probe = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${restarted.metricsPort}${path}`);
+        return { status: response.status, body: await response.text() };
+      };
+      expect((await probe('/health')).status).toBe(200);
 
       await env.cluster.waitUntilHealthy(90_000);
       await waitFor(
@@ -141,6 +148,10 @@ describe('a broker that returns with an empty data directory', () => {
       expect(await produce(topic, target, 'after', 1)).toBe(ErrorCode.NONE);
       const expected = [...Array.from({ length: 50 }, (_, i) => `before-${i}`), 'after-0'];
       expect(await readAll(topic, target)).toEqual(expected);
+      // Rejoined and in every ISR: what a rolling replacement waits for before the next broker.
+      await waitFor(async () => (await probe('/ready')).status === 200, 30_000, '/ready');
+      expect(JSON.parse((await probe('/ready')).body)).toEqual({ ready: true, reasons: [] });
+      expect(await readFile(join(replaced.dataDir, STORAGE_MARKER_FILE), 'utf8')).toContain('"version":1');
     },
     240_000,
   );
