@@ -5,7 +5,8 @@ import { SpoolStack } from '../lib/spool-stack.js';
 /**
  * The CDK app (`npm run synth`, `npx cdk deploy`). Parameters come from context (`-c key=value`
  * or cdk.json): prefix, brokerCount, natGateways, internetFacing, archiveAccessLogs,
- * volumeSizeGiB, volumeThroughputMiBps, availabilityZones (comma-separated), stackName.
+ * volumeSizeGiB, volumeThroughputMiBps, brokerCpu, brokerMemoryMiB, metricsNamespace,
+ * availabilityZones (comma-separated), stackName.
  * The stack is environment-agnostic: synth needs no credentials, account or network.
  */
 const app = new App();
@@ -28,6 +29,9 @@ const brokerCount = numberContext('brokerCount');
 const natGateways = numberContext('natGateways');
 const volumeSizeGiB = numberContext('volumeSizeGiB');
 const volumeThroughputMiBps = numberContext('volumeThroughputMiBps');
+const brokerCpu = numberContext('brokerCpu');
+const brokerMemoryMiB = numberContext('brokerMemoryMiB');
+const metricsNamespace = context('metricsNamespace');
 const availabilityZones = context('availabilityZones')
   ?.split(',')
   .map((az) => az.trim());
@@ -41,6 +45,9 @@ new SpoolStack(app, context('stackName') ?? `Spool-${prefix}`, {
   ...(natGateways !== undefined ? { natGateways } : {}),
   ...(volumeSizeGiB !== undefined ? { volumeSizeGiB } : {}),
   ...(volumeThroughputMiBps !== undefined ? { volumeThroughputMiBps } : {}),
+  ...(brokerCpu !== undefined ? { brokerCpu } : {}),
+  ...(brokerMemoryMiB !== undefined ? { brokerMemoryMiB } : {}),
+  ...(metricsNamespace ? { metricsNamespace } : {}),
   ...(availabilityZones ? { availabilityZones } : {}),
 });
 

@@ -10,6 +10,9 @@ export interface SpoolAlarmsProps {
   readonly tables: readonly dynamodb.ITable[];
   readonly cluster: ecs.ICluster;
   readonly brokerServices: readonly ecs.FargateService[];
+  /** Where the brokers publish replication health, and their SPOOL_CLUSTER_ID. */
+  readonly metricsNamespace: string;
+  readonly clusterId: string;
 }
 
 /** The DynamoDB operations Spool's stores issue (broker/, archive/). */
@@ -25,8 +28,8 @@ const SPOOL_OPERATIONS = [
 
 /**
  * CloudWatch alarms without actions: `alarms` is exposed so a deployment can add an SNS action.
- * An under-replicated-partitions alarm is missing because brokers expose that only on their
- * Prometheus endpoint, not as a CloudWatch metric.
+ * Replication alarms read what the brokers publish (broker/monitoring/cloudwatch-publisher.ts),
+ * taking the Maximum over brokers: one broker reporting a problem is enough.
  */
 export class SpoolAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -63,6 +66,44 @@ export class SpoolAlarms extends Construct {
         }),
       );
     });
+    const brokerHealth = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: props.metricsNamespace,
+        metricName,
+        dimensionsMap: { Cluster: props.clusterId },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      });
+    // Under-replicated for 5 minutes: longer than a broker restart or a rolling replacement step
+    // normally takes, so it means a broker is down or cannot keep up.
+    this.alarms.push(
+      brokerHealth('UnderReplicatedPartitions').createAlarm(this, 'UnderReplicated', {
+        alarmDescription: 'Spool partitions have been under-replicated for 5 minutes',
+        threshold: 1,
+        evaluationPeriods: 5,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    // Below min.insync.replicas, acks=all producers fail: alarm sooner.
+    this.alarms.push(
+      brokerHealth('UnderMinIsrPartitions').createAlarm(this, 'UnderMinIsr', {
+        alarmDescription: 'Spool partitions are below min.insync.replicas (acks=all writes fail)',
+        threshold: 1,
+        evaluationPeriods: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.alarms.push(
+      brokerHealth('OfflinePartitions').createAlarm(this, 'Offline', {
+        alarmDescription: 'Spool partitions have no leader',
+        threshold: 1,
+        evaluationPeriods: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
     // A broker without a running task is a missing replica for all its partitions.
     props.brokerServices.forEach((service, nodeId) => {
       const running = new cloudwatch.Metric({

@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { SpoolNetwork } from './network.js';
-import { REPO_ROOT } from './retention-function.js';
+import { REPO_ROOT } from './spool-function.js';
 
 export interface BrokersProps {
   readonly network: SpoolNetwork;
@@ -33,11 +33,15 @@ export interface BrokersProps {
   readonly internetFacing?: boolean;
   /** The broker image; default: built from the repository's Dockerfile as a CDK asset. */
   readonly image?: ecs.ContainerImage;
+  /** CloudWatch namespace the brokers publish replication health to. */
+  readonly metricsNamespace: string;
 }
 
 const DATA_DIR = '/var/lib/spool';
 const METRICS_PORT = 9404;
 const BROKER_CONTAINER = 'broker';
+/** ECS ignores failing load-balancer checks this long after a task starts: for a broker, always. */
+const READINESS_NEVER_KILLS = Duration.days(3650);
 
 /**
  * The brokers: one ECS Fargate service per broker id, so each broker keeps a stable identity
@@ -45,13 +49,24 @@ const BROKER_CONTAINER = 'broker';
  *
  * Data durability across task replacement: each task gets an ECS-managed EBS volume that ECS
  * creates at launch and deletes when the task stops. A replaced broker therefore starts with an
- * empty data dir and is rebuilt from its peers and the archive: it re-registers under the same
- * node id, followers re-replicate the hot window from partition leaders (followers only ever
- * replicate the hot window, see README "Tiered storage"), and everything older is served from S3.
- * This is chosen over EC2 capacity with persistent volumes because it needs no instance and
- * volume-attachment management; the cost is re-replication traffic after every replacement and
- * that data on a single replica (replication factor 1, or not yet uploaded with no in-sync
- * follower) is lost with its task. Use replication factor 3 (the default for 3+ brokers).
+ * empty data directory and is rebuilt from its peers and the archive:
+ * - it registers under the same node id as *rejoining* (no storage marker; broker/storage/
+ *   storage-marker.ts), so the controller elects it nowhere and takes it out of the ISRs it held
+ *   before it is back (broker/cluster/storage-rejoin.ts): its empty log never becomes a leader's;
+ * - followers re-replicate the hot window from partition leaders and rejoin each ISR when caught
+ *   up; everything older is served from S3;
+ * - replacements are serialized: the services depend on each other, so CloudFormation updates one
+ *   broker at a time, and a service is stable only once its NLB target is healthy, i.e. the new
+ *   broker's /ready says it is back in every ISR. So a rolling update never takes the last in-sync
+ *   copy of a partition down.
+ * ECS-managed volumes are chosen over EC2 capacity with persistent volumes because they need no
+ * instance and volume-attachment management; the cost is re-replication traffic after every
+ * replacement, and data on a single replica (replication factor 1) is lost with its task beyond
+ * what was archived. Use replication factor 3 (the default for 3+ brokers).
+ *
+ * Health: the container health check is liveness (/health; a hung broker is replaced). The NLB
+ * target health check is readiness (/ready). The service's grace period is effectively unbounded
+ * so that a broker still catching up is never killed for it, which would restart it empty.
  */
 export class Brokers extends Construct {
   readonly cluster: ecs.Cluster;
@@ -89,6 +104,11 @@ export class Brokers extends Construct {
       ec2.Port.tcpRange(basePort, basePort + brokerCount - 1),
       'Kafka protocol from the NLB, peers and clients in the VPC',
     );
+    this.securityGroup.addIngressRule(
+      ec2.Peer.ipv4(props.network.cidr),
+      ec2.Port.tcp(METRICS_PORT),
+      'Readiness checks from the NLB and Prometheus scrapes from the VPC',
+    );
 
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'Bootstrap', {
       vpc,
@@ -107,13 +127,13 @@ export class Brokers extends Construct {
       description: 'Spool brokers: the cluster tables and the archive bucket',
     });
     for (const table of props.tables) table.grantReadWriteData(this.taskRole);
-    // Brokers call ensureTables at start-up (broker/cluster/tables.ts): CreateTable must be allowed
-    // to get "already exists" instead of AccessDenied. Scoped to these tables, which the stack
-    // created, so it cannot create anything else; deletion protection is unaffected.
+    // Replication health (broker/monitoring/cloudwatch-publisher.ts). PutMetricData has no
+    // resource-level permissions; the condition limits it to Spool's namespace.
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:CreateTable', 'dynamodb:DescribeTable'],
-        resources: props.tables.map((t) => t.tableArn),
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
       }),
     );
     this.taskRole.addToPolicy(
@@ -184,9 +204,7 @@ export class Brokers extends Construct {
           SPOOL_NODE_ID: String(nodeId),
           SPOOL_HOST: '0.0.0.0',
           SPOOL_PORT: String(port),
-          // The address clients and peers must use: the NLB, on this broker's own port. NOTE:
-          // broker/main.ts does not read these yet (BrokerConfig has advertisedHost/Port); until
-          // it does, brokers advertise SPOOL_HOST.
+          // The address clients and peers must use: the NLB, on this broker's own port.
           SPOOL_ADVERTISED_HOST: advertisedHost,
           SPOOL_ADVERTISED_PORT: String(port),
           SPOOL_METRICS_PORT: String(METRICS_PORT),
@@ -195,13 +213,16 @@ export class Brokers extends Construct {
           SPOOL_TABLE_PREFIX: props.tablePrefix,
           SPOOL_ARCHIVE_BUCKET: props.bucket.bucketName,
           SPOOL_RACK: subnet.availabilityZone,
+          // The stack provisions the tables; brokers need no CreateTable permission.
+          SPOOL_ENSURE_TABLES: 'false',
+          SPOOL_CLOUDWATCH_NAMESPACE: props.metricsNamespace,
           AWS_REGION: Stack.of(this).region,
         },
-        // The metrics server starts last in Broker.start, so a 200 means the broker is serving.
+        // Liveness: the probe server starts last in Broker.start, so a 200 means the broker serves.
         healthCheck: {
           command: [
             'CMD-SHELL',
-            `node -e "fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`,
+            `node -e "fetch('http://127.0.0.1:${METRICS_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`,
           ],
           interval: Duration.seconds(15),
           timeout: Duration.seconds(5),
@@ -240,11 +261,18 @@ export class Brokers extends Construct {
         minHealthyPercent: 0,
         maxHealthyPercent: 100,
         circuitBreaker: { rollback: true },
+        // Readiness (the NLB check on /ready) gates deployments but must never get a broker that
+        // is still catching up replaced: it would come back empty and start over.
+        healthCheckGracePeriod: READINESS_NEVER_KILLS,
         vpcSubnets: { subnets: [subnet] },
         securityGroups: [this.securityGroup],
         assignPublicIp: false,
       });
       service.addVolume(volume);
+      // One broker at a time: CloudFormation updates a service only after the previous one is
+      // stable, i.e. its new broker is ready (back in every ISR).
+      const previous = this.services.at(-1);
+      if (previous) service.node.addDependency(previous);
       this.services.push(service);
 
       const listener = this.loadBalancer.addListener(`Broker${nodeId}Listener`, {
@@ -257,7 +285,17 @@ export class Brokers extends Construct {
         targets: [service.loadBalancerTarget({ containerName: BROKER_CONTAINER, containerPort: port })],
         // Connections of a stopping broker are closed by the broker itself during its drain.
         deregistrationDelay: Duration.seconds(30),
-        healthCheck: { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(10) },
+        // Readiness: a replaced broker counts as healthy once it is back in every ISR. An NLB routes
+        // to an unhealthy target when it has no healthy one (fail-open), so clients still reach a
+        // broker that is catching up.
+        healthCheck: {
+          protocol: elbv2.Protocol.HTTP,
+          port: String(METRICS_PORT),
+          path: '/ready',
+          interval: Duration.seconds(10),
+          healthyThresholdCount: 2,
+          unhealthyThresholdCount: 2,
+        },
       });
       this.bootstrapServers.push(`${advertisedHost}:${port}`);
 
@@ -286,6 +324,13 @@ export class Brokers extends Construct {
             "Object-level actions on the archive bucket's objects: keys are created at run time per " +
             "topic and segment, so the bucket's object ARN is the narrowest resource.",
           appliesTo: [{ regex: '/^Resource::<.*Bucket.*\\.Arn>\\/\\*$/' }],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'cloudwatch:PutMetricData has no resource-level permissions; the statement is conditioned ' +
+            "on Spool's metrics namespace.",
+          appliesTo: ['Resource::*'],
         },
       ],
       true,

@@ -7,6 +7,7 @@ import { ArchiveBucket } from './archive-bucket.js';
 import { Brokers } from './brokers.js';
 import { SpoolNetwork } from './network.js';
 import { RetentionFunction } from './retention-function.js';
+import { DEFAULT_METRICS_NAMESPACE } from './spool-function.js';
 import { SpoolTables } from './tables.js';
 
 export interface SpoolStackProps extends StackProps {
@@ -27,6 +28,11 @@ export interface SpoolStackProps extends StackProps {
   /** Broker EBS volume size in GiB (default 100) and throughput in MiB/s (default 125). */
   readonly volumeSizeGiB?: number;
   readonly volumeThroughputMiBps?: number;
+  /** Broker Fargate task size: CPU units (default 1024) and memory in MiB (default 4096). */
+  readonly brokerCpu?: number;
+  readonly brokerMemoryMiB?: number;
+  /** CloudWatch namespace of Spool's metrics (default "Spool"). */
+  readonly metricsNamespace?: string;
   /**
    * The three AZs to use, e.g. ["eu-west-1a", "eu-west-1b", "eu-west-1c"]. Default: the first
    * three of the deployment region, resolved at deploy time, so synth needs no account lookup.
@@ -50,6 +56,7 @@ export class SpoolStack extends Stack {
     if (!/^[A-Za-z0-9_.-]{1,200}$/.test(prefix))
       throw new Error(`prefix must be 1-200 letters, digits, "_", "." or "-", got "${prefix}"`);
 
+    const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     const network = new SpoolNetwork(this, 'Network', { natGateways: props.natGateways ?? 1 });
     this.tables = new SpoolTables(this, 'Tables', { prefix });
     this.archive = new ArchiveBucket(this, 'Archive', {
@@ -61,6 +68,7 @@ export class SpoolStack extends Stack {
       archiveTable: this.tables.tables.archive,
       topicsTable: this.tables.tables.topics,
       bucket: this.archive.bucket,
+      metricsNamespace,
     });
     this.brokers = new Brokers(this, 'Brokers', {
       network,
@@ -69,6 +77,9 @@ export class SpoolStack extends Stack {
       bucket: this.archive.bucket,
       brokerCount: props.brokerCount ?? 3,
       internetFacing: props.internetFacing ?? false,
+      metricsNamespace,
+      ...(props.brokerCpu ? { cpu: props.brokerCpu } : {}),
+      ...(props.brokerMemoryMiB ? { memoryMiB: props.brokerMemoryMiB } : {}),
       ...(props.brokerImage ? { image: props.brokerImage } : {}),
       ...(props.volumeSizeGiB ? { volumeSizeGiB: props.volumeSizeGiB } : {}),
       ...(props.volumeThroughputMiBps ? { volumeThroughputMiBps: props.volumeThroughputMiBps } : {}),
@@ -78,6 +89,8 @@ export class SpoolStack extends Stack {
       tables: this.tables.all(),
       cluster: this.brokers.cluster,
       brokerServices: this.brokers.services,
+      metricsNamespace,
+      clusterId: prefix,
     });
 
     new CfnOutput(this, 'BootstrapServers', {

@@ -167,6 +167,17 @@ describe('Spool stack (defaults)', () => {
         ]),
       );
     }
+    // Tables are provisioned by the stack and brokers run with SPOOL_ENSURE_TABLES=false.
+    const brokerActions = statementsOfRole(template, /^BrokersTaskRole/).flatMap(actionsOf);
+    expect(brokerActions.filter((a) => /CreateTable|DeleteTable|UpdateTable/.test(a))).toEqual([]);
+    const putMetrics = statementsOfRole(template, /^BrokersTaskRole/).filter((s) =>
+      actionsOf(s).includes('cloudwatch:PutMetricData'),
+    );
+    expect(putMetrics).toHaveLength(1);
+    expect(putMetrics[0]).toMatchObject({
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'Spool' } },
+    });
     expect([...actionsOn(statements, bucketId)]).toEqual(['s3:ListBucket']);
     expect([...actionsOn(statements, bucketId, true)].sort()).toEqual([
       's3:AbortMultipartUpload',
@@ -189,6 +200,8 @@ describe('Spool stack (defaults)', () => {
         MinimumHealthyPercent: 0,
         MaximumPercent: 100,
       });
+      // A broker catching up (NLB target unhealthy) is never replaced for it.
+      expect(service.Properties.HealthCheckGracePeriodSeconds).toBeGreaterThanOrEqual(365 * 24 * 3600);
       const serviceSubnets = service.Properties.NetworkConfiguration.AwsvpcConfiguration.Subnets;
       expect(serviceSubnets).toHaveLength(1);
       subnets.add(JSON.stringify(serviceSubnets[0]));
@@ -225,6 +238,9 @@ describe('Spool stack (defaults)', () => {
       expect(env.SPOOL_TABLE_PREFIX).toBe('spool');
       expect(env.SPOOL_DATA_DIR).toBe('/var/lib/spool');
       expect(env.SPOOL_RACK).toBeDefined();
+      expect(env.SPOOL_ENSURE_TABLES).toBe('false');
+      expect(env.SPOOL_CLOUDWATCH_NAMESPACE).toBe('Spool');
+      expect(JSON.stringify(broker.HealthCheck)).toContain('/health');
       expect(broker.StopTimeout).toBe(120);
       expect(broker.HealthCheck).toBeDefined();
       expect(broker.MountPoints).toEqual([
@@ -234,6 +250,22 @@ describe('Spool stack (defaults)', () => {
     }
     expect(nodeIds.sort()).toEqual(['0', '1', '2']);
     expect(ports.sort()).toEqual([9092, 9093, 9094]);
+  });
+
+  it('replaces brokers one at a time: each service depends on the previous one', () => {
+    const services = template.findResources('AWS::ECS::Service');
+    const ids = Object.keys(services);
+    const byNode = new Map<string, string>();
+    for (const id of ids) {
+      const node = /^BrokersBroker(\d+)[A-Z0-9]/.exec(id)?.[1];
+      expect(node).toBeDefined();
+      byNode.set(node!, id);
+    }
+    expect([...byNode.keys()].sort()).toEqual(['0', '1', '2']);
+    const dependsOn = (id: string) => (services[id]!.DependsOn as string[] | undefined) ?? [];
+    expect(dependsOn(byNode.get('0')!).filter((d) => ids.includes(d))).toEqual([]);
+    expect(dependsOn(byNode.get('1')!)).toContain(byNode.get('0'));
+    expect(dependsOn(byNode.get('2')!)).toContain(byNode.get('1'));
   });
 
   it('bootstraps through an internal NLB with one listener per broker port', () => {
@@ -248,11 +280,27 @@ describe('Spool stack (defaults)', () => {
         Port: port,
         Protocol: 'TCP',
         TargetType: 'ip',
+        // Readiness on the probe port: healthy once the broker is back in every ISR.
+        HealthCheckProtocol: 'HTTP',
+        HealthCheckPort: '9404',
+        HealthCheckPath: '/ready',
       });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([Match.objectLike({ FromPort: 9404, ToPort: 9404 })]),
+    });
   });
 
-  it('has alarms for Lambda errors, DynamoDB throttling per table and running tasks per broker', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + TABLES.length + 3);
+  it('has alarms for Lambda errors, DynamoDB throttling per table, running tasks per broker and replication', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + TABLES.length + 3 + 3);
+    for (const metric of ['UnderReplicatedPartitions', 'UnderMinIsrPartitions', 'OfflinePartitions'])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'Spool',
+        Dimensions: [{ Name: 'Cluster', Value: 'spool' }],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+      });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Namespace: 'AWS/Lambda',
