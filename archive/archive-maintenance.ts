@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
 import { resolveTopicConfig } from '../broker/cluster/topic-config.js';
 import type { TopicRecord, TopicStore } from '../broker/cluster/topic-store.js';
+import type { StructuredLogger } from '../broker/common/logger.js';
 import type { ArchiveMetadataStore } from './archive-metadata-store.js';
 import type { ArchiveObjects } from './archive-objects.js';
 import { type OrphanSweepSummary, sweepOrphans } from './orphan-sweep.js';
@@ -36,7 +36,7 @@ export interface ArchiveMaintenanceDeps {
   orphanGraceMs?: number;
   /** Start no partition after this time; the next run goes on. */
   deadline?: number;
-  logger?: Logger;
+  logger?: StructuredLogger;
 }
 
 export interface ArchiveMaintenanceSummary {

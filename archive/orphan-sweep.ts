@@ -1,4 +1,5 @@
-import { type Logger, pino } from 'pino';
+import { pino } from 'pino';
+import type { StructuredLogger } from '../broker/common/logger.js';
 import type { ArchiveMetadataStore } from './archive-metadata-store.js';
 import type { ArchiveObject, ArchiveObjects } from './archive-objects.js';
 import { partitionPrefix } from './layout.js';
@@ -40,7 +41,7 @@ export interface OrphanSweepOptions {
   graceMs?: number;
   /** Start no partition after this time (the Lambda's timeout); the next run goes on. */
   deadline?: number;
-  logger?: Logger;
+  logger?: StructuredLogger;
 }
 
 export interface OrphanSweepSummary {

@@ -1,4 +1,5 @@
-import { type Logger, pino } from 'pino';
+import { pino } from 'pino';
+import type { StructuredLogger } from '../broker/common/logger.js';
 import type { ArchiveMetadataStore } from './archive-metadata-store.js';
 import type { ArchiveObjects } from './archive-objects.js';
 import { partitionPrefix } from './layout.js';
@@ -43,7 +44,7 @@ export interface RetentionOptions {
   now?: number;
   /** Start no partition after this time (the Lambda's timeout); the next run goes on. */
   deadline?: number;
-  logger?: Logger;
+  logger?: StructuredLogger;
 }
 
 export interface RetentionSummary {

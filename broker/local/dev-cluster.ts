@@ -3,10 +3,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { ArchiveMaintenanceSummary } from '../../archive/archive-maintenance.js';
+import { DEFAULT_ORPHAN_GRACE_MS } from '../../archive/orphan-sweep.js';
+import { LOG_LEVELS, type SpoolLogLevel } from '../../lambdas/common/observability.js';
+import { createRetentionHandler } from '../../lambdas/retention/handler.js';
+import { RETENTION_SCHEDULE } from '../../lambdas/retention/schedule.js';
 import { createLogger } from '../common/logger.js';
 import { waitForClusterHealth } from './cluster-health.js';
 import { type RunningEmulator, startDynamoDbLocal, startS3rver } from './emulators.js';
-import { RetentionTimer } from './retention-timer.js';
+import { LocalLambdaSchedule } from './lambda-schedule.js';
 
 /** The bucket the local cluster archives to (created in s3rver at start-up). */
 export const ARCHIVE_BUCKET = 'spool-archive';
@@ -72,7 +77,7 @@ export class DevCluster {
   private readonly brokers = new Map<number, RunningBroker>();
   /** A restarted broker keeps its port, so clients' bootstrap lists stay valid. */
   private readonly lastPorts = new Map<number, number>();
-  private retention: RetentionTimer | undefined;
+  private retention: LocalLambdaSchedule<ArchiveMaintenanceSummary> | undefined;
 
   private constructor(
     readonly options: Required<Omit<DevClusterOptions, 'brokerEnv'>> & { brokerEnv: Record<string, string> },
@@ -265,10 +270,14 @@ export class DevCluster {
     this.brokers.get(nodeId)?.process.kill('SIGCONT');
   }
 
-  /** The local stand-in for the retention Lambda's schedule, against the emulators. */
+  /**
+   * The retention Lambda's schedule, locally: the handler itself (lambdas/retention/handler.ts)
+   * invoked against the emulators, as EventBridge invokes it in AWS.
+   */
   private startRetention(): void {
     if (this.options.retentionIntervalMs <= 0) return;
-    this.retention = new RetentionTimer({
+    const level = this.options.logLevel;
+    const handler = createRetentionHandler(() => ({
       aws: {
         region: process.env.AWS_REGION ?? 'us-east-1',
         tablePrefix: this.options.tablePrefix,
@@ -276,7 +285,17 @@ export class DevCluster {
         s3Endpoint: this.s3.endpoint,
       },
       bucket: ARCHIVE_BUCKET,
-      logger: createLogger({ name: 'spool-retention', level: this.options.logLevel }),
+      orphanGraceMs: DEFAULT_ORPHAN_GRACE_MS,
+      logLevel: (LOG_LEVELS as readonly string[]).includes(level) ? (level as SpoolLogLevel) : 'info',
+      // EMF lines are for CloudWatch to ingest; locally they would only be noise.
+      metrics: false,
+    }));
+    this.retention = new LocalLambdaSchedule({
+      name: 'retention',
+      handler,
+      timeoutMs: RETENTION_SCHEDULE.timeoutMs,
+      logger: createLogger({ name: 'spool-dev', level }),
+      dispose: () => handler.dispose(),
     });
     this.retention.start(this.options.retentionIntervalMs);
   }

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 
 export interface SpoolAlarmsProps {
   readonly retentionFunction: lambda.IFunction;
+  readonly adminFunction: lambda.IFunction;
   readonly tables: readonly dynamodb.ITable[];
   readonly cluster: ecs.ICluster;
   readonly brokerServices: readonly ecs.FargateService[];
@@ -48,6 +49,23 @@ export class SpoolAlarms extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
+    );
+    // The admin handler answers failures as HTTP errors instead of throwing, so Lambda's Errors
+    // metric misses them: its own AdminErrors metric (Powertools EMF) counts server-side failures.
+    this.alarms.push(
+      new cloudwatch.Metric({
+        namespace: props.metricsNamespace,
+        metricName: 'AdminErrors',
+        dimensionsMap: { service: 'spool-admin' },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }).createAlarm(this, 'AdminErrors', {
+        alarmDescription: 'The Spool admin API answered with server errors',
+        threshold: 3,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
     );
     // Throttling delays lease renewals, so sustained throttling can cost brokers their leases.
     props.tables.forEach((table, index) => {

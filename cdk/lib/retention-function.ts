@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { RETENTION_SCHEDULE } from '../../lambdas/retention/schedule.js';
 import { SpoolFunction } from './spool-function.js';
 
 export interface RetentionFunctionProps {
@@ -32,7 +33,7 @@ export class RetentionFunction extends Construct {
       service: 'spool-retention',
       metricsNamespace: props.metricsNamespace,
       // The handler stops starting partitions 20 s before its deadline.
-      timeout: Duration.minutes(5),
+      timeout: Duration.millis(RETENTION_SCHEDULE.timeoutMs),
       environment: {
         SPOOL_TABLE_PREFIX: props.tablePrefix,
         SPOOL_ARCHIVE_BUCKET: props.bucket.bucketName,
@@ -57,7 +58,7 @@ export class RetentionFunction extends Construct {
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'Spool archive retention and orphan sweep',
-      schedule: events.Schedule.rate(Duration.minutes(5)),
+      schedule: events.Schedule.rate(Duration.minutes(RETENTION_SCHEDULE.rateMinutes)),
       targets: [new targets.LambdaFunction(this.fn, { retryAttempts: 0 })],
     });
 

@@ -2,6 +2,7 @@ import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { AdminFunction } from './admin-function.js';
 import { SpoolAlarms } from './alarms.js';
 import { ArchiveBucket } from './archive-bucket.js';
 import { Brokers } from './brokers.js';
@@ -46,6 +47,7 @@ export class SpoolStack extends Stack {
   readonly archive: ArchiveBucket;
   readonly retention: RetentionFunction;
   readonly brokers: Brokers;
+  readonly admin: AdminFunction;
   readonly alarms: SpoolAlarms;
   private readonly azs: string[] | undefined;
 
@@ -84,8 +86,14 @@ export class SpoolStack extends Stack {
       ...(props.volumeSizeGiB ? { volumeSizeGiB: props.volumeSizeGiB } : {}),
       ...(props.volumeThroughputMiBps ? { volumeThroughputMiBps: props.volumeThroughputMiBps } : {}),
     });
+    this.admin = new AdminFunction(this, 'Admin', {
+      vpc: network.vpc,
+      bootstrapServers: this.brokers.bootstrapServers,
+      metricsNamespace,
+    });
     this.alarms = new SpoolAlarms(this, 'Alarms', {
       retentionFunction: this.retention.fn,
+      adminFunction: this.admin.fn,
       tables: this.tables.all(),
       cluster: this.brokers.cluster,
       brokerServices: this.brokers.services,
@@ -103,6 +111,10 @@ export class SpoolStack extends Stack {
         value: resource.tableName,
       });
     }
+    new CfnOutput(this, 'AdminUrl', {
+      description: 'Admin API (IAM-authenticated Function URL; sign requests with SigV4, service "lambda")',
+      value: this.admin.url.url,
+    });
     new CfnOutput(this, 'ArchiveBucketName', {
       description: 'SPOOL_ARCHIVE_BUCKET',
       value: this.archive.bucket.bucketName,

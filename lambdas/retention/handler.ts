@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { type ArchiveMaintenanceSummary, runArchiveMaintenance } from '../../archive/archive-maintenance.js';
 import { ArchiveMetadataStore } from '../../archive/archive-metadata-store.js';
@@ -10,12 +11,19 @@ import {
 } from '../../broker/cluster/aws-config.js';
 import { tableName } from '../../broker/cluster/tables.js';
 import { TopicStore } from '../../broker/cluster/topic-store.js';
-import { createLogger, type Logger } from '../../broker/common/logger.js';
+import {
+  type LambdaObservability,
+  LOG_LEVELS,
+  lambdaObservability,
+  type SpoolLogLevel,
+} from '../common/observability.js';
 
 /**
- * The retention Lambda, invoked by an EventBridge schedule: one archive maintenance run (archive
- * retention, then the orphan sweep; archive/archive-maintenance.ts) per event. All logic lives
- * in archive/; this reads the configuration, builds the clients once per container and logs.
+ * The retention Lambda, invoked by an EventBridge schedule (in AWS) or by `spool dev`'s local
+ * schedule (broker/local/lambda-schedule.ts): one archive maintenance run (archive retention, then
+ * the orphan sweep; archive/archive-maintenance.ts) per event. All logic lives in archive/; this
+ * reads the configuration, builds the clients once per container, logs and publishes metrics
+ * (Powertools: one EMF line per run with what was retired, and failures).
  *
  * Environment:
  * - SPOOL_TABLE_PREFIX (default "spool"): DynamoDB tables are "<prefix>-archive", "<prefix>-topics";
@@ -46,14 +54,16 @@ const envSchema = z.object({
   SPOOL_ORPHAN_GRACE_MS: optional(
     z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number),
   ),
-  SPOOL_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  SPOOL_LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
 });
 
 export interface RetentionLambdaConfig {
   aws: AwsSettings;
   bucket: string;
   orphanGraceMs: number;
-  logLevel: string;
+  logLevel: SpoolLogLevel;
+  /** Publish Powertools metrics (EMF on stdout); default true. */
+  metrics?: boolean;
 }
 
 export class RetentionConfigError extends Error {
@@ -106,7 +116,8 @@ function deadlineOf(context: LambdaContext): number {
 
 interface Runtime {
   config: RetentionLambdaConfig;
-  logger: Logger;
+  dynamo: ReturnType<typeof createDynamoDocumentClient>;
+  observability: LambdaObservability;
   metadata: ArchiveMetadataStore;
   objects: ArchiveObjects;
   topics: TopicStore;
@@ -120,40 +131,70 @@ function buildRuntime(config: RetentionLambdaConfig): Runtime {
   });
   return {
     config,
-    logger: createLogger({ name: 'spool-retention', level: config.logLevel }),
+    dynamo,
+    observability: lambdaObservability('spool-retention', {
+      logLevel: config.logLevel,
+      ...(config.metrics === false ? { metrics: false } : {}),
+    }),
     metadata: new ArchiveMetadataStore(dynamo, tableName(config.aws.tablePrefix, 'archive')),
     objects: new ArchiveObjects(s3, config.bucket),
     topics: new TopicStore(dynamo, config.aws.tablePrefix),
   };
 }
 
+export type RetentionHandler = ((
+  event?: unknown,
+  context?: LambdaContext,
+) => Promise<ArchiveMaintenanceSummary>) & {
+  /** Closes the clients (local schedules; a Lambda container is simply frozen). */
+  dispose(): void;
+};
+
 /**
  * A handler with its own lazily built clients (kept for the container's lifetime, as Lambda
- * reuses containers). `loadConfig` is for tests; the exported `handler` reads the environment.
+ * reuses containers). `loadConfig` is for spool dev and tests; the exported `handler` reads the
+ * environment.
  */
 export function createRetentionHandler(
   loadConfig: () => RetentionLambdaConfig = () => retentionConfigFromEnv(),
-): (event?: unknown, context?: LambdaContext) => Promise<ArchiveMaintenanceSummary> {
+): RetentionHandler {
   let runtime: Runtime | undefined;
-  return async (_event, context) => {
+  const handle = async (_event?: unknown, context?: LambdaContext) => {
     // A bad configuration throws here, on every invocation, with the offending variables named.
     runtime ??= buildRuntime(loadConfig());
-    const { logger } = runtime;
-    const summary = await runArchiveMaintenance({
-      metadata: runtime.metadata,
-      objects: runtime.objects,
-      topics: runtime.topics,
-      orphanGraceMs: runtime.config.orphanGraceMs,
-      logger,
-      ...(context ? { deadline: deadlineOf(context) } : {}),
-    });
-    const failed = summary.retention.failures + summary.orphans.failures > 0;
-    logger[failed ? 'error' : 'info'](
-      { event: 'archive-maintenance', ...summary },
-      'archive maintenance run',
-    );
-    return summary;
+    const { logger, metrics, domainLogger } = runtime.observability;
+    try {
+      const summary = await runArchiveMaintenance({
+        metadata: runtime.metadata,
+        objects: runtime.objects,
+        topics: runtime.topics,
+        orphanGraceMs: runtime.config.orphanGraceMs,
+        logger: domainLogger,
+        ...(context ? { deadline: deadlineOf(context) } : {}),
+      });
+      const { retention, orphans } = summary;
+      metrics.addMetric('SegmentsRetired', MetricUnit.Count, retention.segmentsDeleted);
+      metrics.addMetric('LogStartsAdvanced', MetricUnit.Count, retention.logStartsAdvanced);
+      metrics.addMetric('PartitionsRemoved', MetricUnit.Count, retention.partitionsRemoved);
+      metrics.addMetric('OrphansDeleted', MetricUnit.Count, orphans.orphansDeleted + orphans.expiredUploads);
+      metrics.addMetric('MaintenanceFailures', MetricUnit.Count, retention.failures + orphans.failures);
+      const failed = retention.failures + orphans.failures > 0;
+      const changed =
+        retention.logStartsAdvanced + retention.segmentsDeleted + retention.partitionsRemoved > 0 ||
+        orphans.expiredUploads + orphans.orphansDeleted > 0;
+      logger[failed ? 'error' : changed ? 'info' : 'debug']('archive maintenance run', { ...summary });
+      return summary;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
   };
+  return Object.assign(handle, {
+    dispose() {
+      runtime?.dynamo.destroy();
+      runtime?.objects.s3.destroy();
+      runtime = undefined;
+    },
+  });
 }
 
 export const handler = createRetentionHandler();

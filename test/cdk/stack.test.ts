@@ -103,22 +103,53 @@ describe('Spool stack (defaults)', () => {
     });
   });
 
-  it('runs the retention Lambda on Node 20 every 5 minutes with the prefix and bucket', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+  it('runs the retention Lambda on Node 22 every 5 minutes with the prefix and bucket', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Handler: 'index.handler',
       Timeout: 300,
       Environment: {
-        Variables: { SPOOL_TABLE_PREFIX: 'spool', SPOOL_ARCHIVE_BUCKET: { Ref: bucketId } },
+        Variables: Match.objectLike({
+          SPOOL_TABLE_PREFIX: 'spool',
+          SPOOL_ARCHIVE_BUCKET: { Ref: bucketId },
+          POWERTOOLS_SERVICE_NAME: 'spool-retention',
+          POWERTOOLS_METRICS_NAMESPACE: 'Spool',
+        }),
       },
     });
-    const fnId = logicalId(template, 'AWS::Lambda::Function', { Runtime: 'nodejs20.x' });
+    const fnId = logicalId(template, 'AWS::Lambda::Function', { Timeout: 300 });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
     });
+  });
+
+  it('serves the admin API from a Lambda in the VPC behind an IAM-authenticated Function URL', () => {
+    const adminId = logicalId(template, 'AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'spool-admin' }) },
+    });
+    const admin = template.findResources('AWS::Lambda::Function')[adminId]!.Properties!;
+    expect(admin.Runtime).toBe('nodejs22.x');
+    expect(admin.VpcConfig).toMatchObject({
+      SubnetIds: expect.any(Array),
+      SecurityGroupIds: expect.any(Array),
+    });
+    const env = (admin.Environment as { Variables: Record<string, unknown> }).Variables;
+    const bootstrap = JSON.stringify(env.SPOOL_BOOTSTRAP);
+    for (const port of [9092, 9093, 9094]) expect(bootstrap).toContain(`:${port}`);
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [adminId, 'Arn'] },
+    });
+    // No permission grants public invocation of the URL.
+    for (const permission of Object.values(template.findResources('AWS::Lambda::Permission')))
+      expect(permission.Properties.Principal).not.toBe('*');
+    // A Kafka client of the brokers: no table or bucket access of its own.
+    expect(dataStatements(/^AdminFunctionServiceRole/)).toEqual([]);
+    expect(Object.keys(template.findOutputs('AdminUrl'))).toEqual(['AdminUrl']);
   });
 
   it('scopes every DynamoDB and S3 permission to specific tables and the bucket (no "*")', () => {
@@ -291,7 +322,12 @@ describe('Spool stack (defaults)', () => {
   });
 
   it('has alarms for Lambda errors, DynamoDB throttling per table, running tasks per broker and replication', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + TABLES.length + 3 + 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + TABLES.length + 3 + 3 + 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'AdminErrors',
+      Namespace: 'Spool',
+      Dimensions: [{ Name: 'service', Value: 'spool-admin' }],
+    });
     for (const metric of ['UnderReplicatedPartitions', 'UnderMinIsrPartitions', 'OfflinePartitions'])
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: metric,
