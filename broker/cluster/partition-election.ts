@@ -82,7 +82,13 @@ export function electPartition(state: PartitionState, ctx: ElectionContext): Ele
       state.isr.includes(preferred) &&
       ctx.now - preferredInfo.registeredAt >= ctx.preferredLeaderDelayMs
     ) {
-      return lead(state, ctx, preferred, state.isr, 'preferred-leader');
+      return lead(
+        state,
+        ctx,
+        preferred,
+        state.isr.filter((id) => !stale(id)),
+        'preferred-leader',
+      );
     }
     const isr = state.isr.filter((id) => id === state.leader || !stale(id));
     if (isr.length !== state.isr.length) {

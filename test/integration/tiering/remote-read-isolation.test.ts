@@ -88,10 +88,11 @@ describe('remote reads and the hot path', () => {
     expect(read.records).toBeGreaterThanOrEqual(HISTORY_RECORDS);
     expect(alone.missing).toBe(0);
     expect(during.missing).toBe(0);
-    // Generous bounds for a loaded 2-core machine where the clients, the broker and the S3
-    // emulator share the CPUs; starvation (a blocked broker) would show as seconds.
-    expect(during.latencyMs.p50).toBeLessThan(Math.max(3 * alone.latencyMs.p50, alone.latencyMs.p50 + 25));
-    expect(during.latencyMs.p99).toBeLessThan(Math.max(4 * alone.latencyMs.p99, alone.latencyMs.p99 + 100));
+    // What this guards against is starvation: a broker blocked by remote reads would add seconds.
+    // The clients, the broker, the S3 emulator (and on CI the rest of the suite) share two cores,
+    // so the bounds are absolute margins, not ratios; the measured numbers are printed below.
+    expect(during.latencyMs.p50).toBeLessThan(alone.latencyMs.p50 + 250);
+    expect(during.latencyMs.p99).toBeLessThan(alone.latencyMs.p99 + 1000);
     console.info(
       `tail latency alone p50 ${alone.latencyMs.p50} ms p99 ${alone.latencyMs.p99} ms; during a ` +
         `historical read from S3 (${read.mibPerSec.toFixed(1)} MiB/s) p50 ${during.latencyMs.p50} ms ` +
