@@ -135,6 +135,22 @@ export class ConfigError extends SpoolError {
 }
 
 /**
+ * The consumer's `tagFilter` is not a valid tag expression (see protocol/tag-filter). Thrown by
+ * the Consumer constructor, before anything is sent.
+ */
+export class InvalidTagFilterError extends ConfigError {
+  override name = 'InvalidTagFilterError';
+  constructor(
+    readonly expression: string,
+    /** 0-based index of the offending character. */
+    readonly position: number,
+    readonly reason: string,
+  ) {
+    super(`invalid tagFilter ${JSON.stringify(expression)} at position ${position}: ${reason}`, 'tagFilter');
+  }
+}
+
+/**
  * The producer's bounded buffer stayed full for longer than the caller was willing to wait.
  * Retriable: space frees up as in-flight batches are acknowledged.
  */

@@ -3,6 +3,9 @@
  *
  *   import { Admin, Consumer, Producer, string, json } from './client/index.js';
  */
+
+/** Tagging records for consumers' `tagFilter`: `headers: [tagsHeader(['orders', 'eu'])]`. */
+export { InvalidTagError, TAGS_HEADER, tagsHeader } from '../protocol/tag-filter/index.js';
 export * from './admin/index.js';
 export * from './archive/index.js';
 export * from './consumer/index.js';
@@ -12,6 +15,7 @@ export {
   ConnectionError,
   ErrorCode,
   type ErrorName,
+  InvalidTagFilterError,
   KafkaProtocolError,
   SerializationError,
   SpoolError,

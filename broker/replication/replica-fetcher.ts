@@ -202,6 +202,7 @@ export class ReplicaFetcher {
           partitionMaxBytes: this.options.partitionMaxBytes ?? 1024 * 1024,
           replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
         })),
+        spoolTagFilter: null, // followers replicate every record: never a tag filter
       })),
       forgottenTopicsData: [],
       rackId: '',

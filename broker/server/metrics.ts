@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { FilteredRecordsObserver } from '../filter/fetch-tag-filter.js';
 import type { Readiness } from './readiness.js';
 import type { RequestObserver } from './request-router.js';
 
@@ -16,7 +17,7 @@ export interface ReplicaCounts {
  * (the process serves; for container health checks) and /ready (200 once the broker carries its
  * share of replication, 503 with the reasons before; see readiness.ts).
  */
-export class BrokerMetrics implements RequestObserver {
+export class BrokerMetrics implements RequestObserver, FilteredRecordsObserver {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'spool_requests_total',
@@ -41,6 +42,16 @@ export class BrokerMetrics implements RequestObserver {
     name: 'spool_response_bytes_total',
     help: 'Response bytes sent, by API',
     labelNames: ['api'],
+    registers: [this.registry],
+  });
+  private readonly filteredRecords = new Counter({
+    name: 'spool_fetch_filtered_records_total',
+    help: 'Records dropped from consumer fetch responses by tag filters',
+    registers: [this.registry],
+  });
+  private readonly filteredBytes = new Counter({
+    name: 'spool_fetch_filtered_bytes_total',
+    help: 'Fetch response bytes saved by tag filters (batch bytes read minus bytes sent)',
     registers: [this.registry],
   });
   private connectionCount: () => number = () => 0;
@@ -111,6 +122,11 @@ export class BrokerMetrics implements RequestObserver {
     this.latency.observe({ api }, durationSeconds);
     this.bytesIn.inc({ api }, requestBytes);
     this.bytesOut.inc({ api }, responseBytes);
+  }
+
+  onFilteredRecords(records: number, bytes: number): void {
+    this.filteredRecords.inc(records);
+    this.filteredBytes.inc(bytes);
   }
 
   /** Serves /metrics on `port` (0 picks a free one); resolves to the bound port. */

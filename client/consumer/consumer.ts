@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
+import { TagFilter, TagFilterSyntaxError } from '../../protocol/tag-filter/index.js';
 import { Cluster } from '../cluster/index.js';
-import { ConfigError, type SpoolError, toSpoolError } from '../errors.js';
+import { ConfigError, InvalidTagFilterError, type SpoolError, toSpoolError } from '../errors.js';
 import { buffer, type Deserializer, deserializeNullable } from '../serializers.js';
 import { CooperativeStickyAssignor } from './assignors/cooperative-sticky.js';
 import { CoordinatorLink } from './coordinator-link.js';
@@ -91,6 +92,7 @@ export class Consumer<K = Buffer, V = Buffer> {
       );
     if (options.groupInstanceId !== undefined && options.groupId === undefined)
       throw new ConfigError('groupInstanceId needs a groupId', 'groupInstanceId');
+    const tagFilter = options.tagFilter === undefined ? undefined : parseTagFilter(options.tagFilter);
     this.options = options;
     const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const maxWaitMs = options.maxWaitMs ?? 500;
@@ -164,6 +166,7 @@ export class Consumer<K = Buffer, V = Buffer> {
         maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
         startFrom: options.startFrom ?? 'latest',
         retryBackoffMs,
+        tagFilter: tagFilter?.matchesEverything ? undefined : tagFilter,
       },
       {
         onRecords: () => this.notify(),
@@ -293,7 +296,7 @@ export class Consumer<K = Buffer, V = Buffer> {
         if (!current) return;
         this.iteratorBatches.add(current);
         yield this.toConsumerBatch(current);
-        this.state.markProcessed(current, current.records[current.records.length - 1]!.offset + 1);
+        this.state.markProcessed(current, current.nextOffset);
         this.iteratorBatches.delete(current);
         this.settle(current);
         current = undefined;
@@ -317,13 +320,15 @@ export class Consumer<K = Buffer, V = Buffer> {
         await handlers.eachMessage(this.toConsumerRecord(batch, record));
         this.state.markProcessed(batch, record.offset + 1);
       }
+      // Every record is processed: so are the skipped offsets after the last one.
+      this.state.markProcessed(batch, batch.nextOffset);
       return;
     }
     await handlers.eachBatch!(this.toConsumerBatch(batch), {
       markProcessed: (offset) => this.state.markProcessed(batch, offset + 1),
       isStale: stale,
     });
-    this.state.markProcessed(batch, batch.records[batch.records.length - 1]!.offset + 1);
+    this.state.markProcessed(batch, batch.nextOffset);
   }
 
   /** The next batch to hand out, waiting for one; undefined once the consumer is stopping. */
@@ -347,7 +352,7 @@ export class Consumer<K = Buffer, V = Buffer> {
    * is not delivered; the partition goes back to the batch's first offset (unless it was revoked).
    */
   private async commitBeforeDelivery(batch: TakenBatch): Promise<boolean> {
-    const next = batch.records[batch.records.length - 1]!.offset + 1;
+    const next = batch.nextOffset;
     try {
       if (this.options.groupId !== undefined)
         await this.committer.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
@@ -382,13 +387,12 @@ export class Consumer<K = Buffer, V = Buffer> {
   }
 
   private toConsumerBatch(batch: TakenBatch): ConsumerBatch<K, V> {
-    const last = batch.records[batch.records.length - 1]!.offset;
     return {
       topic: batch.topic,
       partition: batch.partition,
       records: batch.records.map((r) => this.toConsumerRecord(batch, r)),
       highWatermark: batch.highWatermark,
-      lag: Math.max(0, batch.highWatermark - (last + 1)),
+      lag: Math.max(0, batch.highWatermark - batch.nextOffset),
     };
   }
 
@@ -529,5 +533,16 @@ export class Consumer<K = Buffer, V = Buffer> {
       }
       this.waiters.push(done);
     });
+  }
+}
+
+/** Validates the consumer's tag filter up front, with the SDK's error class. */
+function parseTagFilter(text: string): TagFilter {
+  try {
+    return TagFilter.parse(text);
+  } catch (error) {
+    if (error instanceof TagFilterSyntaxError)
+      throw new InvalidTagFilterError(text, error.position, error.reason);
+    throw error;
   }
 }

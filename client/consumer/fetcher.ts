@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { APIS } from '../../protocol/messages/index.js';
 import { decodeRecordBatches, type RecordBatch, TimestampType } from '../../protocol/record-batch/index.js';
+import type { TagFilter } from '../../protocol/tag-filter/index.js';
 import { CLIENT_VERSIONS, type Cluster, listOffsets, OffsetSpec } from '../cluster/index.js';
 import { errorFromCode, KafkaProtocolError, toSpoolError } from '../errors.js';
 import type { FetchedRecord, PartitionState, SubscriptionState } from './subscription-state.js';
@@ -14,6 +15,8 @@ export interface FetcherOptions {
   /** Where a partition goes after OFFSET_OUT_OF_RANGE, and where 'committed' falls back to. */
   startFrom: StartPosition;
   retryBackoffMs: number;
+  /** Sent with every topic of every fetch, and re-checked on every record received. */
+  tagFilter: TagFilter | undefined;
 }
 
 export interface FetcherHooks {
@@ -45,6 +48,12 @@ const REROUTE = new Set<number>([
  * positioned, unpaused partition that leader leads and has nothing buffered. Partitions without a
  * position are positioned first (committed offset, then the start position). Records below the
  * fetch offset (the head of a compressed batch) and control batches are skipped.
+ *
+ * With a tag filter, every fetch carries it (Spool's `spoolTagFilter`, Fetch v12+), so a Spool
+ * broker leaves non-matching records out of the batches it returns; each batch still spans its
+ * offsets, possibly with no records at all, and the fetch offset moves past it as usual. Records
+ * are also checked here, so a broker that ignores the filter (Kafka, or a version below 12)
+ * changes only how many bytes travel, not what is delivered.
  */
 export class Fetcher {
   private readonly busyLeaders = new Set<number>();
@@ -136,6 +145,7 @@ export class Fetcher {
         topics: [...byTopic].map(([topic, entries]) => ({
           topic,
           topicId: NULL_TOPIC_ID, // versions <= 12 address topics by name
+          spoolTagFilter: this.options.tagFilter?.source ?? null,
           partitions: entries.map(({ state, offset }) => ({
             partition: state.partition,
             currentLeaderEpoch: this.leaderEpochOf(state),
@@ -185,6 +195,7 @@ export class Fetcher {
       highWatermark: bigint | number;
       logStartOffset: bigint | number;
       records: Buffer | null;
+      spoolErrorMessage: string | null;
     },
   ): 'buffered' | 'empty' | 'reroute' | 'reset' | 'failed' {
     const code = data.errorCode;
@@ -197,7 +208,12 @@ export class Fetcher {
       return 'reroute';
     }
     if (code !== ErrorCode.NONE) {
-      state.error = errorFromCode(code, { topic: state.topic, partition: state.partition }) ?? null;
+      state.error =
+        errorFromCode(code, {
+          topic: state.topic,
+          partition: state.partition,
+          serverMessage: data.spoolErrorMessage,
+        }) ?? null;
       return 'failed';
     }
     state.highWatermark = Number(data.highWatermark);
@@ -215,6 +231,7 @@ export class Fetcher {
       return 'failed';
     }
     const records: FetchedRecord[] = [];
+    const filter = this.options.tagFilter;
     let next = state.fetchOffset;
     for (const batch of batches) {
       const last = batch.baseOffset + batch.lastOffsetDelta;
@@ -223,6 +240,7 @@ export class Fetcher {
         for (const record of batch.records) {
           const offset = batch.baseOffset + record.offsetDelta;
           if (offset < next) continue;
+          if (filter && !filter.matchesHeaders(record.headers)) continue;
           records.push({
             offset,
             timestamp:
@@ -239,7 +257,11 @@ export class Fetcher {
       next = last + 1;
     }
     state.fetchOffset = next;
-    if (records.length === 0) return 'empty';
+    if (records.length === 0) {
+      // Offsets passed with nothing to deliver (filtered out, control records) count as consumed.
+      this.state.skipped(state);
+      return 'empty';
+    }
     state.buffered.push(...records);
     return 'buffered';
   }

@@ -18,6 +18,12 @@ export interface TakenBatch {
   highWatermark: number;
   /** The partition's generation when taken; a seek or revocation since makes the batch stale. */
   generation: number;
+  /**
+   * The offset after this batch: its last record + 1, or further when the offsets after that
+   * record up to the fetch position hold nothing to deliver (tag-filtered, control or compacted
+   * records). Processing the whole batch processes everything before it.
+   */
+  nextOffset: number;
 }
 
 /**
@@ -25,6 +31,8 @@ export interface TakenBatch {
  *   processed <= position <= fetchOffset      (while nothing is seeking)
  * - fetchOffset: the next offset to fetch; records below it are buffered or handed out.
  * - position: the next offset to hand out; buffered records run from position to fetchOffset.
+ *   Once the buffer is empty, position is fetchOffset: offsets a fetch returned nothing for
+ *   (filtered out by a tag filter, control records, compacted away) are passed, not pending.
  * - processed: the offset after the last record whose handler finished (what atLeastOnce commits).
  * - committed: what the group coordinator last acknowledged (-1 if nothing).
  * `reset` is set while the partition has no usable offset (new assignment, out of range, or a seek
@@ -196,18 +204,36 @@ export class SubscriptionState {
       if (state.buffered.length === 0) continue;
       this.cursor = (this.cursor + i + 1) % Math.max(1, states.length);
       const records = state.buffered.splice(0, max);
-      state.position = records[records.length - 1]!.offset + 1;
+      const afterLast = records[records.length - 1]!.offset + 1;
+      state.position = state.buffered.length === 0 ? Math.max(afterLast, state.fetchOffset) : afterLast;
       const batch: TakenBatch = {
         topic: state.topic,
         partition: state.partition,
         records,
         highWatermark: state.highWatermark,
         generation: state.generation,
+        nextOffset: state.position,
       };
       state.delivering = batch;
       return batch;
     }
     return undefined;
+  }
+
+  /**
+   * A fetch moved fetchOffset past offsets with nothing to deliver (all filtered out, control
+   * batches): the position follows, and so does the processed offset, directly when every record
+   * handed out before is processed, else through the batch in hand, which now also covers them.
+   * Without this, a consumer whose last records were filtered out would never commit, or report
+   * zero lag at, the log end.
+   */
+  skipped(state: PartitionState): void {
+    if (state.reset !== null || state.buffered.length > 0 || state.fetchOffset <= state.position) return;
+    const previous = state.position;
+    state.position = state.fetchOffset;
+    const inHand = state.delivering;
+    if (inHand && inHand.generation === state.generation) inHand.nextOffset = state.fetchOffset;
+    else if (state.processed === previous) state.processed = state.fetchOffset;
   }
 
   /** Whether `batch` still belongs to the partition's current generation. */

@@ -102,6 +102,16 @@ export interface ConsumerOptions<K, V> {
   maxBytes?: number;
   /** Per partition per fetch. Default 1 MiB. */
   maxBytesPerPartition?: number;
+  /**
+   * Only records whose tags match this expression are delivered, e.g. `"orders || refunds"` or
+   * `"eu && !test"`: tags as names, `||`, `&&`, `!`, parentheses, and `*` for every record. Tags
+   * are in the record header `spool-tags` (write it with `tagsHeader`). Spool brokers filter at
+   * fetch time, so skipped records do not cross the network; positions, commits and lag still move
+   * past them. The consumer re-checks every record, so the result is the same against a broker
+   * that ignores the filter (Apache Kafka), only without the savings. An invalid expression throws
+   * InvalidTagFilterError from the constructor. Default: every record.
+   */
+  tagFilter?: string;
   /** At most this many records per handed-out batch. Default 500. */
   maxBatchRecords?: number;
   keyDeserializer?: Deserializer<K>;

@@ -1,6 +1,17 @@
 import { field, message } from '../wire/schema.js';
 
 /**
+ * Tag number of Spool's own tagged fields in Fetch (request: FetchTopic.spoolTagFilter; response:
+ * PartitionData.spoolErrorMessage). These are Spool extensions, NOT part of Apache Kafka's
+ * schema. 0x5350 ("SP") sits far above Kafka's tags (0-2 here), so a future Kafka tag cannot
+ * collide with it soon; it is written as a 3-byte unsigned varint. Kafka brokers and clients skip
+ * unknown tags, so a Spool client talking to Kafka loses only the filtering, never the fetch, and
+ * Kafka clients never send it. Both fields default to null, which is left off the wire: a Fetch
+ * without them is byte-identical to Kafka's.
+ */
+export const SPOOL_FETCH_TAG = 0x5350;
+
+/**
  * Fetch (key 1): read record batches from partitions. Versions 0-17, flexible from 12.
  *
  * The non-nullable tagged structs (`replicaState`, `divergingEpoch`, `currentLeader`,
@@ -40,6 +51,14 @@ export const FetchRequest = message({
         field.int32('partitionMaxBytes', '0+'),
         field.uuid('replicaDirectoryId', '17+', { tag: 0, taggedVersions: '17+' }),
       ]),
+      // Spool extension (not Kafka's): a tag filter expression (protocol/tag-filter) for a
+      // consumer's fetch; the broker returns only matching records. Null: no filter.
+      field.string('spoolTagFilter', '12+', {
+        nullable: '12+',
+        default: null,
+        tag: SPOOL_FETCH_TAG,
+        taggedVersions: '12+',
+      }),
     ]),
     field.array('forgottenTopicsData', '7+', [
       field.string('topic', '7-12'),
@@ -98,6 +117,14 @@ export const FetchResponse = message({
         ),
         field.int32('preferredReadReplica', '11+', { default: -1 }),
         field.records('records', '0+', { nullable: '0+' }),
+        // Spool extension (not Kafka's): why the partition failed, e.g. an invalid spoolTagFilter
+        // (Kafka's PartitionData has no error message). Null: none.
+        field.string('spoolErrorMessage', '12+', {
+          nullable: '12+',
+          default: null,
+          tag: SPOOL_FETCH_TAG,
+          taggedVersions: '12+',
+        }),
       ]),
     ]),
     field.array(

@@ -3,6 +3,12 @@ import { API_REGISTRY, type FetchRequest } from '../../../protocol/messages/inde
 import type { MessageValue } from '../../../protocol/wire/schema.js';
 import type { MetadataCache } from '../../cluster/metadata-cache.js';
 import type { Logger } from '../../common/logger.js';
+import {
+  FetchTagFiltering,
+  type FilteredRecordsObserver,
+  type TopicTagFilter,
+  topicTagFilter,
+} from '../../filter/fetch-tag-filter.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { OffsetOutOfRangeError } from '../../storage/errors.js';
 import { errorCodeFor, isUnexpected } from '../error-mapping.js';
@@ -18,6 +24,8 @@ interface PartitionTarget {
   /** Undefined when a topic id (v13+) names no known topic. */
   topicName: string | undefined;
   partition: Request['topics'][number]['partitions'][number];
+  /** The topic's Spool tag filter (flexible versions only); never applied to followers. */
+  tagFilter: TopicTagFilter;
 }
 
 /**
@@ -30,13 +38,28 @@ interface PartitionTarget {
  * Fetch sessions (KIP-227) are declined: every response carries session id 0, which tells the
  * client to keep sending full fetch requests. An incremental fetch for a session id we never
  * issued gets FETCH_SESSION_ID_NOT_FOUND.
+ *
+ * Tag filtering (Spool's `spoolTagFilter` extension, per topic): a consumer's records are
+ * rewritten after the read, dropping the records the filter rejects but keeping every batch's
+ * offsets (broker/filter/batch-filter.ts). The read itself is the one an unfiltered fetch makes,
+ * and max_bytes, partition_max_bytes and min_bytes count the bytes read, not the bytes left after
+ * filtering: a fetch whose records are all filtered out still returns (empty) batches at once,
+ * so the consumer moves past them instead of long-polling in place. An unparseable filter makes
+ * each of the topic's partitions answer INVALID_REQUEST, with the reason in `spoolErrorMessage`.
  */
-export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, logger: Logger): ApiHandler {
+export function fetchHandler(
+  replicas: ReplicaManager,
+  metadata: MetadataCache,
+  logger: Logger,
+  filteredRecords?: FilteredRecordsObserver,
+): ApiHandler {
+  const filtering = new FetchTagFiltering(logger, filteredRecords);
+
   async function readAll(targets: PartitionTarget[], maxBytes: number, replicaId: number) {
     let budget = maxBytes;
     let totalBytes = 0;
     const results = [];
-    for (const { topicName, partition } of targets) {
+    for (const { topicName, partition, tagFilter } of targets) {
       const base = {
         partitionIndex: partition.partition,
         highWatermark: -1,
@@ -45,6 +68,16 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
       };
       if (topicName === undefined) {
         results.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, records: null });
+        continue;
+      }
+      // Followers replicate raw batches: a filter is ignored for them, even an invalid one.
+      if (tagFilter.kind === 'invalid' && replicaId < 0) {
+        results.push({
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          records: null,
+          spoolErrorMessage: tagFilter.message,
+        });
         continue;
       }
       try {
@@ -71,15 +104,23 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
           replicaId,
           currentLeaderEpoch: partition.currentLeaderEpoch,
         });
+        // Budgets count the bytes read: filtering must not make a fetch read further than usual.
         totalBytes += read.records.length;
         budget -= read.records.length;
+        const records =
+          tagFilter.kind === 'filter' && replicaId < 0 && read.records.length > 0
+            ? filtering.apply(read.records, tagFilter.filter, {
+                topic: topicName,
+                partition: partition.partition,
+              })
+            : read.records;
         results.push({
           partitionIndex: partition.partition,
           errorCode: ErrorCode.NONE,
           highWatermark: read.highWatermark,
           lastStableOffset: read.highWatermark,
           logStartOffset: read.logStartOffset,
-          records: read.records,
+          records,
         });
       } catch (error) {
         const errorCode = errorCodeFor(error);
@@ -111,7 +152,8 @@ export function fetchHandler(replicas: ReplicaManager, metadata: MetadataCache, 
       const byId = version >= 13;
       const targets: PartitionTarget[] = request.topics.flatMap((topic) => {
         const name = byId ? metadata.topicById(topic.topicId)?.name : topic.topic;
-        return topic.partitions.map((partition) => ({ topicName: name, partition }));
+        const tagFilter = topicTagFilter(topic.spoolTagFilter);
+        return topic.partitions.map((partition) => ({ topicName: name, partition, tagFilter }));
       });
       // Clients ask for at most a few hundred ms; the bound keeps a hostile value from holding a
       // request (and timers past Node's 2^31-1 ms limit, which fire at once) for days.

@@ -91,6 +91,7 @@ async function readAll(topic: string, via: number): Promise<string[]> {
               replicaDirectoryId: NO_ID,
             },
           ],
+          spoolTagFilter: null,
         },
       ],
       forgottenTopicsData: [],

@@ -136,6 +136,7 @@ async function readAll(topic: string, leader: number): Promise<string[]> {
               replicaDirectoryId: NO_ID,
             },
           ],
+          spoolTagFilter: null,
         },
       ],
       forgottenTopicsData: [],

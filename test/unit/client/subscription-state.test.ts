@@ -113,4 +113,52 @@ describe('SubscriptionState', () => {
     state.seek(state.get('t', 0)!, 0);
     expect(state.fetchable(Date.now())).toHaveLength(1);
   });
+
+  it('moves past offsets a fetch returned nothing for (tag-filtered, control records)', () => {
+    const state = new SubscriptionState();
+    const p = positioned(state, 't', 0, 0);
+    // A fetch up to 10 kept only records 2 and 5: the batch covers everything before 10.
+    p.fetchOffset = 10;
+    p.buffered.push(...records(2, 1), ...records(5, 1));
+    const first = state.take(10)!;
+    expect(first.nextOffset).toBe(10);
+    expect(p.position).toBe(10);
+    state.markProcessed(first, first.nextOffset);
+    state.release(first);
+    expect(state.uncommitted()).toEqual([{ topic: 't', partition: 0, offset: 10 }]);
+
+    // Nothing in hand: a fetch that delivered nothing moves position and processed together.
+    p.fetchOffset = 20;
+    state.skipped(p);
+    expect([p.position, p.processed]).toEqual([20, 20]);
+
+    // A batch in hand: it grows to cover the skipped offsets, which count once it is processed.
+    p.fetchOffset = 25;
+    p.buffered.push(...records(21, 1));
+    const inHand = state.take(10)!;
+    p.fetchOffset = 30;
+    state.skipped(p);
+    expect([p.position, p.processed, inHand.nextOffset]).toEqual([30, 20, 30]);
+    state.markProcessed(inHand, inHand.nextOffset);
+    expect(p.processed).toBe(30);
+    state.release(inHand);
+  });
+
+  it('does not count skipped offsets as processed while an earlier record is not', () => {
+    const state = new SubscriptionState();
+    const p = positioned(state, 't', 0, 0);
+    p.fetchOffset = 3;
+    p.buffered.push(...records(0, 3));
+    const batch = state.take(10)!;
+    state.markProcessed(batch, 1); // the handler failed on record 1
+    state.release(batch);
+    p.fetchOffset = 9;
+    state.skipped(p);
+    expect([p.position, p.processed]).toEqual([9, 1]);
+    // Buffered records or a pending reset leave the position alone.
+    p.buffered.push(...records(9, 1));
+    p.fetchOffset = 12;
+    state.skipped(p);
+    expect(p.position).toBe(9);
+  });
 });
