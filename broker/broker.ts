@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type BrokerConfig, type BrokerConfigInput, parseBrokerConfig } from './broker-config.js';
 import { awsSettingsFromEnv, createDynamoDocumentClient } from './cluster/aws-config.js';
@@ -8,6 +9,10 @@ import { ensureTables } from './cluster/tables.js';
 import { TopicAdmin } from './cluster/topic-admin.js';
 import { resolveTopicConfig } from './cluster/topic-config.js';
 import { createLogger, type Logger } from './common/logger.js';
+import { DelayedDelivery } from './delay/delayed-delivery.js';
+import { KafkaPromotionTarget } from './delay/kafka-promotion-target.js';
+import { Promoter } from './delay/promoter.js';
+import { ScheduleStore } from './delay/schedule-store.js';
 import { type LiveBrokerLocator, locatorFromLiveBrokers } from './groups/coordinator-locator.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 import { GroupStore } from './groups/group-store.js';
@@ -57,6 +62,8 @@ interface BrokerParts {
   logs: LogManager;
   dynamo: DynamoDBDocumentClient;
   tiering: RemoteLogManager | undefined;
+  delayed: DelayedDelivery;
+  promotionTarget: KafkaPromotionTarget;
   cloudWatch: CloudWatchPublisher | undefined;
   timers: NodeJS.Timeout[];
 }
@@ -167,6 +174,22 @@ export class Broker {
     const hwCheckpoints = setInterval(() => void replicas.checkpoint(), 5000);
 
     // A broker whose lease lapsed coordinates nothing: it leaves itself out of the live set.
+    // Delayed delivery: schedules in DynamoDB, promoted through this broker's own Kafka endpoint.
+    const promotionTarget = new KafkaPromotionTarget({
+      bootstrap: [`${identity.host}:${identity.port}`],
+      clientId: `spool-broker-${config.nodeId}-delay`,
+    });
+    const scheduleStore = new ScheduleStore(dynamo, aws.tablePrefix);
+    const delayed = new DelayedDelivery({
+      store: scheduleStore,
+      promoter: new Promoter(scheduleStore, promotionTarget, {
+        owner: `broker-${config.nodeId}-${randomUUID()}`,
+        logger: log.child({ component: 'delay' }),
+      }),
+      nodeId: config.nodeId,
+      liveBrokerIds: () => metadata.liveBrokers().map((b) => b.brokerId),
+      logger: log.child({ component: 'delay' }),
+    });
     const locator = locatorFromLiveBrokers(
       config.nodeId,
       () =>
@@ -202,8 +225,8 @@ export class Broker {
         const local = replicas.localReplica(topic, partition);
         return local?.isLeader() ? local.state : undefined;
       }),
-      produceHandler(replicas, log),
-      fetchHandler(replicas, metadata, log),
+      produceHandler(replicas, log, delayed),
+      fetchHandler(replicas, metadata, log, metrics),
       listOffsetsHandler(replicas, log),
       offsetForLeaderEpochHandler(replicas, log),
       initProducerIdHandler(membership.producerIds, log),
@@ -217,6 +240,7 @@ export class Broker {
     );
     router.register(handlers);
     router.open();
+    delayed.start();
     metrics.observe({
       connections: () => server.connectionCount,
       groups: () => groups.groupCountsByState(),
@@ -267,6 +291,8 @@ export class Broker {
       logs,
       dynamo,
       tiering,
+      delayed,
+      promotionTarget,
       cloudWatch,
       timers: [hwCheckpoints, locatorRefresh],
     });
@@ -279,6 +305,8 @@ export class Broker {
     for (const timer of p.timers) clearInterval(timer);
     await p.cloudWatch?.stop();
     await p.controller.stop();
+    await p.delayed.stop();
+    await p.promotionTarget.close();
     // Pending joins and syncs can wait a whole rebalance timeout; answer them first so the
     // listener's drain completes promptly.
     await p.groups.close();

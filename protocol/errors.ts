@@ -62,6 +62,21 @@ export class UnsupportedCompressionError extends ProtocolError {
   }
 }
 
+/**
+ * The codec exists but its native module is not installed here: the Lambda bundles leave the
+ * native codecs out (lambdas/, cdk/lib/spool-function.ts). Brokers and the SDK always have them.
+ */
+export class CodecNotInstalledError extends UnsupportedCompressionError {
+  override name = 'CodecNotInstalledError';
+  constructor(
+    codec: number,
+    readonly module: string,
+  ) {
+    super(codec);
+    this.message = `compression codec ${codec} needs the native module ${module}, which is not installed here`;
+  }
+}
+
 /** A value does not fit the protocol type it must be written as. */
 export class ValueOutOfRangeError extends ProtocolError {
   override name = 'ValueOutOfRangeError';

@@ -22,6 +22,8 @@ export interface TableDefinition {
   readonly suffix: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
+  /** A numeric attribute in epoch seconds after which DynamoDB may delete the item (TTL). */
+  readonly timeToLiveAttribute?: string;
 }
 
 /**
@@ -37,9 +39,9 @@ const PK_SK = {
  * Spool's DynamoDB tables, the single source of truth for their names and key schemas. In AWS the
  * CDK stack creates them; locally `ensureTables` creates them idempotently at start-up.
  *
- * No table has a DynamoDB TTL attribute: the only expiring items, the archive's upload markers,
- * carry `expiresAt` in epoch milliseconds (TTL needs epoch seconds), and the orphan sweep must
- * still find an expired marker to delete the objects it names; a TTL deletion would leak them.
+ * Only the schedules table has a DynamoDB TTL attribute (delivered and cancelled schedules are
+ * kept a week, then expire). The archive's upload markers must not expire that way: the orphan
+ * sweep must still find an expired marker to delete the objects it names.
  */
 export const TABLE_DEFINITIONS = {
   /** Topics: pk = topic name, sk = "topic". */
@@ -60,6 +62,12 @@ export const TABLE_DEFINITIONS = {
   cluster: { suffix: 'cluster', ...PK_SK },
   /** The archive (tiered storage): heads, committed segments and upload markers; see archive/. */
   archive: { suffix: 'archive', ...PK_SK },
+  /**
+   * Delayed messages: pk = "s#<shard>", sk = the schedule id, which starts with the due time, so what
+   * is due in a shard is one Query from the shard's cursor (pk = "cursor", sk = "<shard>": every
+   * schedule before it is finished). See broker/delay/schedule-store.ts.
+   */
+  schedules: { suffix: 'schedules', ...PK_SK, timeToLiveAttribute: 'ttl' },
 } as const satisfies Record<string, TableDefinition>;
 
 /** Each table's name suffix, by table (derived from TABLE_DEFINITIONS). */

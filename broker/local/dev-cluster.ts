@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { ArchiveMaintenanceSummary } from '../../archive/archive-maintenance.js';
 import { DEFAULT_ORPHAN_GRACE_MS } from '../../archive/orphan-sweep.js';
 import { LOG_LEVELS, type SpoolLogLevel } from '../../lambdas/common/observability.js';
+import { createPromotionHandler } from '../../lambdas/delayed-promotion/handler.js';
+import { PROMOTION_SCHEDULE } from '../../lambdas/delayed-promotion/schedule.js';
 import { createRetentionHandler } from '../../lambdas/retention/handler.js';
 import { RETENTION_SCHEDULE } from '../../lambdas/retention/schedule.js';
 import { createLogger } from '../common/logger.js';
+import type { DueScanSummary } from '../delay/promoter.js';
 import { waitForClusterHealth } from './cluster-health.js';
 import { type RunningEmulator, startDynamoDbLocal, startS3rver } from './emulators.js';
 import { LocalLambdaSchedule } from './lambda-schedule.js';
@@ -37,10 +40,12 @@ export interface DevClusterOptions {
   /** Extra environment for broker processes. */
   brokerEnv?: Record<string, string>;
   /**
-   * How often archive retention and the orphan sweep run (what the retention Lambda does in AWS;
-   * see retention-timer.ts). Default 60 s; 0 turns them off.
+   * How often the retention Lambda's handler runs archive retention and the orphan sweep (its
+   * EventBridge schedule in AWS; see lambda-schedule.ts). Default 60 s; 0 turns it off.
    */
   retentionIntervalMs?: number;
+  /** How often the delayed-promotion Lambda's handler runs (default 60 s; 0 turns it off). */
+  promotionIntervalMs?: number;
 }
 
 export interface BrokerProcessState {
@@ -78,6 +83,7 @@ export class DevCluster {
   /** A restarted broker keeps its port, so clients' bootstrap lists stay valid. */
   private readonly lastPorts = new Map<number, number>();
   private retention: LocalLambdaSchedule<ArchiveMaintenanceSummary> | undefined;
+  private promotion: LocalLambdaSchedule<DueScanSummary> | undefined;
 
   private constructor(
     readonly options: Required<Omit<DevClusterOptions, 'brokerEnv'>> & { brokerEnv: Record<string, string> },
@@ -97,6 +103,7 @@ export class DevCluster {
       inMemoryMetadata: false,
       brokerEnv: {},
       retentionIntervalMs: 60_000,
+      promotionIntervalMs: PROMOTION_SCHEDULE.rateMinutes * 60_000,
       ...options,
       dataDir: resolve(options.dataDir),
     };
@@ -125,6 +132,7 @@ export class DevCluster {
       await Promise.all(Array.from({ length: resolved.brokers }, (_, id) => cluster.startBroker(id)));
       await cluster.waitUntilHealthy();
       cluster.startRetention();
+      cluster.startPromotion();
       await cluster.writeState();
     } catch (error) {
       await cluster.stop();
@@ -278,12 +286,7 @@ export class DevCluster {
     if (this.options.retentionIntervalMs <= 0) return;
     const level = this.options.logLevel;
     const handler = createRetentionHandler(() => ({
-      aws: {
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        tablePrefix: this.options.tablePrefix,
-        dynamoDbEndpoint: this.dynamo.endpoint,
-        s3Endpoint: this.s3.endpoint,
-      },
+      aws: this.awsSettings(),
       bucket: ARCHIVE_BUCKET,
       orphanGraceMs: DEFAULT_ORPHAN_GRACE_MS,
       logLevel: (LOG_LEVELS as readonly string[]).includes(level) ? (level as SpoolLogLevel) : 'info',
@@ -300,6 +303,36 @@ export class DevCluster {
     this.retention.start(this.options.retentionIntervalMs);
   }
 
+  /** The delayed-promotion Lambda's schedule, locally: its handler against this cluster. */
+  private startPromotion(): void {
+    if (this.options.promotionIntervalMs <= 0) return;
+    const level = this.options.logLevel;
+    const handler = createPromotionHandler(() => ({
+      aws: this.awsSettings(),
+      bootstrap: this.bootstrap.split(','),
+      graceMs: 5000,
+      logLevel: (LOG_LEVELS as readonly string[]).includes(level) ? (level as SpoolLogLevel) : 'info',
+      metrics: false,
+    }));
+    this.promotion = new LocalLambdaSchedule({
+      name: 'delayed-promotion',
+      handler,
+      timeoutMs: PROMOTION_SCHEDULE.timeoutMs,
+      logger: createLogger({ name: 'spool-dev', level }),
+      dispose: () => void handler.dispose(),
+    });
+    this.promotion.start(this.options.promotionIntervalMs);
+  }
+
+  private awsSettings() {
+    return {
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      tablePrefix: this.options.tablePrefix,
+      dynamoDbEndpoint: this.dynamo.endpoint,
+      s3Endpoint: this.s3.endpoint,
+    };
+  }
+
   private writeState(): Promise<void> {
     return writeFile(join(this.options.dataDir, STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
   }
@@ -308,6 +341,8 @@ export class DevCluster {
   async stop(): Promise<void> {
     await this.retention?.stop();
     this.retention = undefined;
+    await this.promotion?.stop();
+    this.promotion = undefined;
     await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id)));
     await this.s3.stop();
     await this.dynamo.stop();

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 
 export interface SpoolAlarmsProps {
   readonly retentionFunction: lambda.IFunction;
+  readonly promotionFunction: lambda.IFunction;
   readonly adminFunction: lambda.IFunction;
   readonly tables: readonly dynamodb.ITable[];
   readonly cluster: ecs.ICluster;
@@ -45,6 +46,18 @@ export class SpoolAlarms extends Construct {
         .createAlarm(this, 'RetentionErrors', {
           alarmDescription: 'The Spool retention Lambda failed',
           threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    // A failing promotion run delays schedules that no broker delivered.
+    this.alarms.push(
+      props.promotionFunction
+        .metricErrors({ period: Duration.minutes(5) })
+        .createAlarm(this, 'PromotionErrors', {
+          alarmDescription: 'The Spool delayed-promotion Lambda failed',
+          threshold: 2,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { NATIVE_MODULES } from '../../protocol/native-modules.js';
 
 /** The repository root (cdk/lib/ is two levels down). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,7 +64,9 @@ export class SpoolFunction extends nodejs.NodejsFunction {
         minify: false,
         // The SDK is bundled rather than taken from the runtime, so the Lambda runs the exact
         // versions package-lock.json pins (lib-storage is not guaranteed in the runtime at all).
-        externalModules: [],
+        // Native modules are left out: a bundle would carry the building machine's binaries, not
+        // the Lambda's (protocol/native-modules.ts; CRC-32C falls back to JavaScript).
+        externalModules: [...NATIVE_MODULES],
         // Bundled CommonJS dependencies call require() for Node built-ins; ESM output has none.
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },

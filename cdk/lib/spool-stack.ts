@@ -6,6 +6,7 @@ import { AdminFunction } from './admin-function.js';
 import { SpoolAlarms } from './alarms.js';
 import { ArchiveBucket } from './archive-bucket.js';
 import { Brokers } from './brokers.js';
+import { DelayedPromotionFunction } from './delayed-promotion-function.js';
 import { SpoolNetwork } from './network.js';
 import { RetentionFunction } from './retention-function.js';
 import { DEFAULT_METRICS_NAMESPACE } from './spool-function.js';
@@ -48,6 +49,7 @@ export class SpoolStack extends Stack {
   readonly retention: RetentionFunction;
   readonly brokers: Brokers;
   readonly admin: AdminFunction;
+  readonly promotion: DelayedPromotionFunction;
   readonly alarms: SpoolAlarms;
   private readonly azs: string[] | undefined;
 
@@ -91,8 +93,16 @@ export class SpoolStack extends Stack {
       bootstrapServers: this.brokers.bootstrapServers,
       metricsNamespace,
     });
+    this.promotion = new DelayedPromotionFunction(this, 'DelayedPromotion', {
+      vpc: network.vpc,
+      tablePrefix: prefix,
+      schedulesTable: this.tables.tables.schedules,
+      bootstrapServers: this.brokers.bootstrapServers,
+      metricsNamespace,
+    });
     this.alarms = new SpoolAlarms(this, 'Alarms', {
       retentionFunction: this.retention.fn,
+      promotionFunction: this.promotion.fn,
       adminFunction: this.admin.fn,
       tables: this.tables.all(),
       cluster: this.brokers.cluster,

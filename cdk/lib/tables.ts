@@ -34,6 +34,9 @@ export class SpoolTables extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: true,
         removalPolicy: RemovalPolicy.RETAIN,
+        ...('timeToLiveAttribute' in definition
+          ? { timeToLiveAttribute: definition.timeToLiveAttribute }
+          : {}),
       });
     }
     this.tables = tables as Record<TableName, dynamodb.Table>;

@@ -1,4 +1,5 @@
 import { CompressionType, type RecordHeader } from '../../protocol/record-batch/index.js';
+import { InvalidTagError, tagsHeader } from '../../protocol/tag-filter/index.js';
 import { Cluster } from '../cluster/index.js';
 import { ConfigError, KafkaProtocolError, SpoolError, toSpoolError } from '../errors.js';
 import { createDefaultPartitioner, type Partitioner } from '../partitioners.js';
@@ -10,6 +11,7 @@ import {
   type RecordMetadata,
   recordSize,
 } from './record-accumulator.js';
+import { cancellationRecord, type DeliveryTime, SCHEDULE_TOPIC, scheduledRecord } from './scheduling.js';
 import { Sender } from './sender.js';
 
 export type Acks = 0 | 1 | 'all';
@@ -52,13 +54,15 @@ export interface ProducerOptions<K, V> {
   retryBackoffMs?: number;
 }
 
-export interface ProducerRecord<K, V> {
+export interface ProducerRecord<K, V> extends DeliveryTime {
   key?: K | null;
   value: V | null;
   headers?: Record<string, string | Buffer> | RecordHeader[];
   partition?: number;
   /** Milliseconds since the epoch. Default: now. */
   timestamp?: number;
+  /** Tags for broker-side filtering (the `spool-tags` header; consumers' `tagFilter`). */
+  tags?: readonly string[];
 }
 
 const COMPRESSION: Record<Compression, CompressionType> = {
@@ -86,6 +90,17 @@ function toHeaders(headers: ProducerRecord<unknown, unknown>['headers']): Record
     key,
     value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
   }));
+}
+
+/** The record's headers plus its tags header; a copy, since toHeaders may return the caller's array. */
+function withTags(headers: RecordHeader[], tags: readonly string[] | undefined): RecordHeader[] {
+  if (!tags || tags.length === 0) return headers;
+  try {
+    return [...headers, tagsHeader(tags)];
+  } catch (error) {
+    if (error instanceof InvalidTagError) throw new ConfigError(error.message, 'tags');
+    throw error;
+  }
 }
 
 /**
@@ -165,15 +180,42 @@ export class Producer<K = Buffer | string, V = Buffer | string> {
     return this.connected;
   }
 
+  /**
+   * With `deliverAfterMs` or `deliverAt` the record is scheduled instead: the broker stores it and
+   * delivers it to `topic` at that time, exactly once, with the schedule id in the
+   * `spool-schedule-id` header. The result then has `scheduleId` (for cancelScheduled), and
+   * offset -1: the record has no offset until it is delivered.
+   */
   async send(topic: string, record: ProducerRecord<K, V>): Promise<RecordMetadata> {
     if (this.closing) throw new SpoolError('the producer is closed');
+    if (record.deliverAfterMs !== undefined || record.deliverAt !== undefined) {
+      const { deliverAfterMs, deliverAt, partition, headers, ...rest } = record;
+      const scheduled = scheduledRecord(
+        topic,
+        {
+          ...(deliverAfterMs !== undefined ? { deliverAfterMs } : {}),
+          ...(deliverAt !== undefined ? { deliverAt } : {}),
+        },
+        toHeaders(headers as ProducerRecord<unknown, unknown>['headers']),
+        partition,
+      );
+      await this.send(SCHEDULE_TOPIC, {
+        ...rest,
+        headers: scheduled.headers,
+        partition: scheduled.partition,
+      });
+      return { topic, partition: partition ?? -1, offset: -1, scheduleId: scheduled.scheduleId };
+    }
     this.appending++;
     let appended = false;
     try {
       const context = { topic };
       const key = serializeNullable(this.keySerializer, record.key, context);
       const value = serializeNullable(this.valueSerializer, record.value, context);
-      const headers = toHeaders(record.headers as ProducerRecord<unknown, unknown>['headers']);
+      const headers = withTags(
+        toHeaders(record.headers as ProducerRecord<unknown, unknown>['headers']),
+        record.tags,
+      );
       await this.connect();
       const partitionCount = await this.partitionCount(topic);
       const available = this.cluster.metadata
@@ -225,6 +267,20 @@ export class Producer<K = Buffer | string, V = Buffer | string> {
       await new Promise((resolve) => setTimeout(resolve, 100));
       await this.cluster.metadata.refresh([topic]);
     }
+  }
+
+  /**
+   * Cancels a scheduled record that has not been delivered yet. Rejects with KafkaProtocolError
+   * INVALID_RECORD (the message says why) if it was delivered already, is being delivered, or is
+   * unknown.
+   */
+  async cancelScheduled(scheduleId: string): Promise<void> {
+    const cancel = cancellationRecord(scheduleId);
+    await this.send(SCHEDULE_TOPIC, {
+      value: null,
+      headers: cancel.headers,
+      partition: cancel.partition,
+    } as ProducerRecord<K, V>);
   }
 
   /** Sends everything buffered now (ignoring linger) and waits until every send has settled. */

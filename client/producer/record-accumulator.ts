@@ -6,6 +6,8 @@ export interface RecordMetadata {
   topic: string;
   partition: number;
   offset: number;
+  /** Set for a scheduled send (deliverAfterMs / deliverAt): the id to cancel it with. */
+  scheduleId?: string;
 }
 
 /** A serialized record waiting in a batch. */

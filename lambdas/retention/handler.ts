@@ -4,16 +4,12 @@ import { type ArchiveMaintenanceSummary, runArchiveMaintenance } from '../../arc
 import { ArchiveMetadataStore } from '../../archive/archive-metadata-store.js';
 import { ArchiveObjects, createS3Client } from '../../archive/archive-objects.js';
 import { DEFAULT_ORPHAN_GRACE_MS } from '../../archive/orphan-sweep.js';
-import {
-  type AwsSettings,
-  awsSettingsFromEnv,
-  createDynamoDocumentClient,
-} from '../../broker/cluster/aws-config.js';
+import { type AwsSettings, createDynamoDocumentClient } from '../../broker/cluster/aws-config.js';
 import { tableName } from '../../broker/cluster/tables.js';
 import { TopicStore } from '../../broker/cluster/topic-store.js';
+import { AWS_ENV, awsSettingsOf, issuesOf, milliseconds, optional } from '../common/env.js';
 import {
   type LambdaObservability,
-  LOG_LEVELS,
   lambdaObservability,
   type SpoolLogLevel,
 } from '../common/observability.js';
@@ -34,27 +30,14 @@ import {
  * - SPOOL_LOG_LEVEL (default "info").
  */
 
-/** Lambda env values are strings; an empty one counts as unset. */
-const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
-
 const envSchema = z.object({
-  SPOOL_TABLE_PREFIX: optional(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'must be 1-200 letters, digits, "_", "." or "-"'),
-  ),
+  ...AWS_ENV,
   SPOOL_ARCHIVE_BUCKET: optional(
     z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 characters)'),
   ),
-  AWS_REGION: optional(z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as eu-west-1')),
-  AWS_ENDPOINT_URL_DYNAMODB: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-  AWS_ENDPOINT_URL_S3: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-  AWS_ENDPOINT_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-  SPOOL_ORPHAN_GRACE_MS: optional(
-    z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number),
-  ),
-  SPOOL_LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
+  SPOOL_ORPHAN_GRACE_MS: optional(milliseconds),
 });
 
 export interface RetentionLambdaConfig {
@@ -80,19 +63,9 @@ export class RetentionConfigError extends Error {
  */
 export function retentionConfigFromEnv(): RetentionLambdaConfig {
   const parsed = envSchema.safeParse(process.env);
-  if (!parsed.success)
-    throw new RetentionConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  if (!parsed.success) throw new RetentionConfigError(issuesOf(parsed.error));
   const e = parsed.data;
-  const aws = awsSettingsFromEnv({
-    ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
-    ...(e.SPOOL_TABLE_PREFIX ? { tablePrefix: e.SPOOL_TABLE_PREFIX } : {}),
-    ...((e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL)
-      ? { dynamoDbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL }
-      : {}),
-    ...((e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL)
-      ? { s3Endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL }
-      : {}),
-  });
+  const aws = awsSettingsOf(e);
   return {
     aws,
     bucket: e.SPOOL_ARCHIVE_BUCKET ?? 'spool-archive',

@@ -1,9 +1,23 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
-import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
-import { CorruptRecordBatchError, UnsupportedCompressionError } from '../errors.js';
+import { CodecNotInstalledError, CorruptRecordBatchError, UnsupportedCompressionError } from '../errors.js';
+import { optionalNative } from '../native-modules.js';
 import { CompressionType } from './layout.js';
+
+type Lz4 = typeof import('lz4-napi');
+type Snappy = typeof import('snappy');
+type Zstd = typeof import('zstd-napi');
+const lz4Module = optionalNative<Lz4>('lz4-napi');
+const snappyModule = optionalNative<Snappy>('snappy');
+const zstdModule = optionalNative<Zstd>('zstd-napi');
+
+function codec<T>(type: CompressionType, name: string, module: () => T | undefined): T {
+  const loaded = module();
+  if (!loaded) throw new CodecNotInstalledError(type, name);
+  return loaded;
+}
+const lz4 = () => codec<Lz4>(CompressionType.Lz4, 'lz4-napi', lz4Module);
+const snappy = () => codec<Snappy>(CompressionType.Snappy, 'snappy', snappyModule);
+const zstd = () => codec<Zstd>(CompressionType.Zstd, 'zstd-napi', zstdModule);
 
 /**
  * Compression codecs for the records section of a RecordBatch. Synchronous on purpose: the codec
@@ -32,7 +46,7 @@ function snappyEncodeXerial(data: Buffer): Buffer {
   header.writeInt32BE(XERIAL_COMPATIBLE_VERSION, 12);
   parts.push(header);
   for (let start = 0; start < data.length; start += XERIAL_BLOCK_SIZE) {
-    const block = snappyCompress(data.subarray(start, start + XERIAL_BLOCK_SIZE));
+    const block = snappy().compressSync(data.subarray(start, start + XERIAL_BLOCK_SIZE));
     const length = Buffer.alloc(4);
     length.writeInt32BE(block.length, 0);
     parts.push(length, block);
@@ -42,7 +56,7 @@ function snappyEncodeXerial(data: Buffer): Buffer {
 
 function snappyDecode(data: Buffer): Buffer {
   const framed = data.length >= XERIAL_HEADER_SIZE && data.subarray(0, 8).equals(XERIAL_MAGIC);
-  if (!framed) return asBuffer(snappyUncompress(data));
+  if (!framed) return asBuffer(snappy().uncompressSync(data));
   const blocks: Buffer[] = [];
   let pos = XERIAL_HEADER_SIZE;
   while (pos < data.length) {
@@ -52,7 +66,7 @@ function snappyDecode(data: Buffer): Buffer {
     if (length < 0 || pos + length > data.length) {
       throw new CorruptRecordBatchError('xerial snappy block overruns the payload');
     }
-    blocks.push(asBuffer(snappyUncompress(data.subarray(pos, pos + length))));
+    blocks.push(asBuffer(snappy().uncompressSync(data.subarray(pos, pos + length))));
     pos += length;
   }
   return Buffer.concat(blocks);
@@ -71,9 +85,9 @@ export function compress(type: CompressionType, data: Buffer): Buffer {
     case CompressionType.Snappy:
       return snappyEncodeXerial(data);
     case CompressionType.Lz4:
-      return compressFrameSync(data);
+      return lz4().compressFrameSync(data);
     case CompressionType.Zstd:
-      return zstdCompress(data);
+      return zstd().compress(data);
     default:
       throw new UnsupportedCompressionError(type);
   }
@@ -89,12 +103,12 @@ export function decompress(type: number, data: Buffer): Buffer {
       case CompressionType.Snappy:
         return snappyDecode(data);
       case CompressionType.Lz4:
-        return decompressFrameSync(data);
+        return lz4().decompressFrameSync(data);
       case CompressionType.Zstd:
-        return zstdDecompress(data);
+        return zstd().decompress(data);
     }
   } catch (error) {
-    if (error instanceof CorruptRecordBatchError) throw error;
+    if (error instanceof CorruptRecordBatchError || error instanceof CodecNotInstalledError) throw error;
     throw new CorruptRecordBatchError(`cannot decompress records (codec ${type})`, {}, { cause: error });
   }
   throw new UnsupportedCompressionError(type);

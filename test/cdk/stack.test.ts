@@ -104,7 +104,7 @@ describe('Spool stack (defaults)', () => {
   });
 
   it('runs the retention Lambda on Node 22 every 5 minutes with the prefix and bucket', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Handler: 'index.handler',
@@ -150,6 +150,24 @@ describe('Spool stack (defaults)', () => {
     // A Kafka client of the brokers: no table or bucket access of its own.
     expect(dataStatements(/^AdminFunctionServiceRole/)).toEqual([]);
     expect(Object.keys(template.findOutputs('AdminUrl'))).toEqual(['AdminUrl']);
+  });
+
+  it('runs the delayed-promotion Lambda every minute in the VPC, with the schedules table only', () => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'spool-delayed-promotion' }) },
+    });
+    const fn = template.findResources('AWS::Lambda::Function')[fnId]!.Properties!;
+    expect(fn.VpcConfig).toBeDefined();
+    expect(
+      JSON.stringify((fn.Environment as { Variables: Record<string, unknown> }).Variables.SPOOL_BOOTSTRAP),
+    ).toContain(':9092');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
+    });
+    const statements = dataStatements(/^DelayedPromotionFunctionServiceRole/);
+    const tablesTouched = new Set(statements.flatMap((s) => referencedIds(s.Resource)));
+    expect(tablesTouched).toEqual(new Set([tableIds.schedules]));
   });
 
   it('scopes every DynamoDB and S3 permission to specific tables and the bucket (no "*")', () => {
@@ -322,7 +340,7 @@ describe('Spool stack (defaults)', () => {
   });
 
   it('has alarms for Lambda errors, DynamoDB throttling per table, running tasks per broker and replication', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + TABLES.length + 3 + 3 + 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + TABLES.length + 3 + 3 + 1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'AdminErrors',
       Namespace: 'Spool',

@@ -13,6 +13,7 @@ describe('shared table definitions', () => {
       groups: 'groups',
       cluster: 'cluster',
       archive: 'archive',
+      schedules: 'schedules',
     });
     expect(tableName('spool', 'archive')).toBe('spool-archive');
     for (const definition of Object.values(TABLE_DEFINITIONS)) {
@@ -45,13 +46,15 @@ describe('CDK tables', () => {
     }
   });
 
-  it('are on demand, with point-in-time recovery and deletion protection, retained, without TTL', () => {
+  it('are on demand, with point-in-time recovery and deletion protection, retained; TTL only on schedules', () => {
     const tables = template.findResources('AWS::DynamoDB::Table');
     for (const table of Object.values(tables)) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       expect(table.Properties.DeletionProtectionEnabled).toBe(true);
-      expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+      expect(table.Properties.TimeToLiveSpecification).toEqual(
+        table.Properties.TableName === 'acme-schedules' ? { AttributeName: 'ttl', Enabled: true } : undefined,
+      );
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');
     }

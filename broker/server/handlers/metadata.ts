@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { API_REGISTRY, type MetadataRequest } from '../../../protocol/messages/index.js';
+import { SCHEDULE_TOPIC, SCHEDULE_TOPIC_PARTITIONS } from '../../../protocol/schedules.js';
 import type { MessageValue } from '../../../protocol/wire/schema.js';
 import type { MetadataCache } from '../../cluster/metadata-cache.js';
 import type { PartitionState } from '../../cluster/partition-state-store.js';
@@ -8,6 +9,8 @@ import type { BrokerIdentity } from '../broker-identity.js';
 import type { ApiHandler } from '../request-router.js';
 
 const NO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+/** A fixed id for the virtual schedule topic ("spool-schedules!"). */
+const SCHEDULE_TOPIC_ID = 'c3Bvb2wtc2NoZWR1bGVzIQ';
 
 /**
  * Metadata: the live brokers, the controller, and for each requested topic (all topics when the
@@ -63,6 +66,32 @@ export function metadataHandler(
     };
   }
 
+  /**
+   * The schedule topic (delay/schedule.ts) exists when asked for by name: any broker takes its
+   * produces, so each partition is "led" by a live broker in turn, just to spread the requests.
+   */
+  function describeScheduleTopic() {
+    const brokers = liveBrokerList(identity, metadata).map((b) => b.nodeId);
+    return {
+      errorCode: ErrorCode.NONE,
+      name: SCHEDULE_TOPIC,
+      topicId: SCHEDULE_TOPIC_ID,
+      isInternal: true,
+      partitions: Array.from({ length: SCHEDULE_TOPIC_PARTITIONS }, (_, partitionIndex) => {
+        const leader = brokers[partitionIndex % brokers.length]!;
+        return {
+          errorCode: ErrorCode.NONE,
+          partitionIndex,
+          leaderId: leader,
+          leaderEpoch: 0,
+          replicaNodes: [leader],
+          isrNodes: [leader],
+          offlineReplicas: [],
+        };
+      }),
+    };
+  }
+
   return {
     api: API_REGISTRY.get(3)!,
     minVersion: 0,
@@ -77,11 +106,13 @@ export function metadataHandler(
         for (let p = 0; p < topic.partitionCount; p++) if (!metadata.partition(topic.name, p)) return true;
         return false;
       };
-      if (requested?.some(behind)) await metadata.refreshIfOlderThan(100);
+      if (requested?.some((wanted) => wanted.name !== SCHEDULE_TOPIC && behind(wanted)))
+        await metadata.refreshIfOlderThan(100);
       const topics =
         requested === null
           ? metadata.topics().map(describe)
           : requested.map((wanted) => {
+              if (wanted.name === SCHEDULE_TOPIC) return describeScheduleTopic();
               const topic =
                 wanted.name !== null ? metadata.topic(wanted.name) : metadata.topicById(wanted.topicId);
               if (topic) return describe(topic);

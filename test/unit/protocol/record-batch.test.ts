@@ -1,3 +1,4 @@
+import CRC32C from 'crc-32/crc32c.js';
 import fc from 'fast-check';
 import createSnappyCodec from 'kafkajs-snappy';
 import { compressSync as nativeSnappyCompress } from 'snappy';
@@ -179,6 +180,18 @@ describe('encodeRecordBatch / decodeRecordBatch', () => {
 });
 
 describe('CRC-32C coverage', () => {
+  it('computes the same CRC-32C natively and with the JavaScript fallback the Lambdas use', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (data) => {
+        expect(crc32c(data)).toBe(CRC32C.buf(data) >>> 0);
+      }),
+      { numRuns: 300 },
+    );
+    // The standard check value: CRC-32C of "123456789".
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(CRC32C.buf(Buffer.from('123456789')) >>> 0).toBe(0xe3069283);
+  });
+
   const encodedBatchArb = recordBatchArb({ maxRecords: 4 }).map(encodeRecordBatch);
 
   it('detects any single-bit flip from the attributes to the end', () => {
