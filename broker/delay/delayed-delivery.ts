@@ -1,9 +1,14 @@
-import { SCHEDULE_SHARDS } from '../../protocol/schedules.js';
+import { idLowerBound, SCHEDULE_SHARDS } from '../../protocol/schedules.js';
 import type { Logger } from '../common/logger.js';
 import { type Promoter, type PromotionOutcome, promoteDue } from './promoter.js';
 import { parseScheduleRecords } from './schedule-intake.js';
 import type { ScheduleStore, StoredSchedule } from './schedule-store.js';
 import { TimingWheel } from './timing-wheel.js';
+
+/** Schedules of one produce stored at once. */
+const ACCEPT_PARALLELISM = 8;
+/** The overdue scan runs every this many polls (10 s by default). */
+const CATCH_UP_EVERY = 10;
 
 export interface DelayedDeliveryOptions {
   store: ScheduleStore;
@@ -37,13 +42,16 @@ export interface DeliveryCounts {
  *   wheel, 10 ms resolution. Each broker loads those of the shards it owns every poll, and adds the
  *   ones it accepted itself at once (so a short delay does not wait for a poll). A schedule may be
  *   in two brokers' wheels; the claim in Promoter makes one of them promote it.
- * - Catch-up: each poll also promotes whatever is overdue in the owned shards (schedules of a
- *   broker that died, claims that ran out) and moves the shards' cursors.
+ * - Catch-up: every 10 s the owned shards' overdue schedules are promoted (those of a broker that
+ *   died, claims that ran out) and the shards' cursors move on.
  * The wheel only ever holds copies: losing it loses nothing, DynamoDB is the record.
  */
 export class DelayedDelivery {
   private readonly wheel: TimingWheel<StoredSchedule>;
   private readonly inWheel = new Set<string>();
+  /** Per owned shard: schedules due up to this time have been loaded into the wheel. */
+  private readonly loadedUntil = new Map<number, number>();
+  private polls = 0;
   private readonly horizonMs: number;
   private readonly pollMs: number;
   private readonly concurrency: number;
@@ -81,18 +89,24 @@ export class DelayedDelivery {
   async accept(records: Buffer): Promise<number> {
     const now = Date.now();
     const requests = parseScheduleRecords(records, now);
+    // Cancellations in order, after the schedules of the same request; schedules in parallel
+    // (each is its own conditional put), a bounded number at a time.
+    const schedules = requests.flatMap((r) => (r.kind === 'schedule' ? [r.schedule] : []));
+    for (let i = 0; i < schedules.length; i += ACCEPT_PARALLELISM) {
+      await Promise.all(
+        schedules.slice(i, i + ACCEPT_PARALLELISM).map(async (schedule) => {
+          await this.options.store.put(schedule);
+          this.counts.scheduled++;
+          if (schedule.dueAt <= now + this.horizonMs) this.enqueue({ ...schedule, state: 'pending' });
+        }),
+      );
+    }
     for (const request of requests) {
-      if (request.kind === 'cancel') {
-        const outcome = await this.options.store.cancel(request.scheduleId, now);
-        if (outcome !== 'cancelled') throw new ScheduleNotCancellableError(request.scheduleId, outcome);
-        this.counts.cancelled++;
-        if (this.inWheel.delete(request.scheduleId)) this.wheel.remove((s) => s.id === request.scheduleId);
-        continue;
-      }
-      const { schedule } = request;
-      await this.options.store.put(schedule);
-      this.counts.scheduled++;
-      if (schedule.dueAt <= now + this.horizonMs) this.enqueue({ ...schedule, state: 'pending' });
+      if (request.kind !== 'cancel') continue;
+      const outcome = await this.options.store.cancel(request.scheduleId, now);
+      if (outcome !== 'cancelled') throw new ScheduleNotCancellableError(request.scheduleId, outcome);
+      this.counts.cancelled++;
+      if (this.inWheel.delete(request.scheduleId)) this.wheel.remove((s) => s.id === request.scheduleId);
     }
     return requests.length;
   }
@@ -104,26 +118,46 @@ export class DelayedDelivery {
     return Array.from({ length: SCHEDULE_SHARDS }, (_, s) => s).filter((s) => s % live.length === position);
   }
 
+  /**
+   * Every poll loads what became due within the horizon since the last one (each owned shard is
+   * read only past what it loaded before). Every CATCH_UP_EVERY polls, the overdue scan promotes
+   * what is due and unfinished from the shards' cursors: schedules of a broker that died before
+   * promoting them, claims that ran out, schedules accepted elsewhere after this broker's load.
+   */
   private async pollOnce(): Promise<void> {
     const shards = this.ownedShards();
-    if (shards.length === 0) return;
     const now = Date.now();
-    // One read per owned shard: what is overdue (a dead broker's schedules, claims that ran out)
-    // is promoted now; what is due within the horizon goes into the wheel.
-    const summary = await promoteDue({
-      store: this.options.store,
-      promoter: this.options.promoter,
-      shards,
-      now,
-      until: now,
-      lookahead: now + this.horizonMs,
-      upcoming: (schedule) => {
+    for (const shard of [...this.loadedUntil.keys()])
+      if (!shards.includes(shard)) this.loadedUntil.delete(shard);
+    if (shards.length === 0) return;
+    if (this.polls++ % CATCH_UP_EVERY === 0) {
+      const summary = await promoteDue({
+        store: this.options.store,
+        promoter: this.options.promoter,
+        shards,
+        now,
+        until: now,
+        logger: this.options.logger,
+      });
+      this.counts.delivered += summary.delivered;
+      this.counts.failed += summary.failed;
+    }
+    const cursors = await this.options.store.cursors();
+    const until = now + this.horizonMs;
+    for (const shard of shards) {
+      const cursor = cursors.get(shard);
+      if (cursor === undefined) continue;
+      const loaded = this.loadedUntil.get(shard);
+      const from = loaded === undefined ? cursor : idLowerBound(loaded + 1);
+      for (const schedule of await this.options.store.unfinished(
+        shard,
+        from > cursor ? from : cursor,
+        until,
+      )) {
         if (schedule.state === 'pending') this.enqueue(schedule);
-      },
-      logger: this.options.logger,
-    });
-    this.counts.delivered += summary.delivered;
-    this.counts.failed += summary.failed;
+      }
+      this.loadedUntil.set(shard, until);
+    }
   }
 
   private enqueue(schedule: StoredSchedule): void {

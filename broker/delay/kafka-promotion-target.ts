@@ -1,4 +1,4 @@
-import { Cluster, listOffsets, OffsetSpec } from '../../client/cluster/index.js';
+import { Cluster, listOffsets, OffsetSpec, withRetry } from '../../client/cluster/index.js';
 import { Consumer } from '../../client/consumer/index.js';
 import { keyPartition } from '../../client/partitioners.js';
 import { Producer } from '../../client/producer/index.js';
@@ -14,6 +14,13 @@ export class KafkaPromotionTarget implements PromotionTarget {
   private readonly cluster: Cluster;
   private readonly producer: Producer<Buffer, Buffer>;
   private roundRobin = 0;
+  /**
+   * Per partition, an offset the log end is known to have reached (from a ListOffsets or our own
+   * produce). Offsets only grow, so it is a valid scanFrom (a lower bound for where the next record
+   * lands) without asking the leader every time. (An unclean election can truncate a log below
+   * it; a recovery scan from there could then miss a record and deliver it again.)
+   */
+  private readonly knownEnd = new Map<string, number>();
 
   constructor(private readonly options: { bootstrap: readonly string[]; clientId: string }) {
     this.cluster = new Cluster({ bootstrap: options.bootstrap, clientId: options.clientId });
@@ -33,8 +40,28 @@ export class KafkaPromotionTarget implements PromotionTarget {
   }
 
   async endOffset(topic: string, partition: number): Promise<number> {
-    const [result] = await listOffsets(this.cluster, [{ topic, partition, timestamp: OffsetSpec.LATEST }]);
-    return result!.offset;
+    const known = this.knownEnd.get(`${topic}/${partition}`);
+    return known ?? this.latestOffset(topic, partition);
+  }
+
+  /** ListOffsets LATEST, retried across leader changes (NOT_LEADER_OR_FOLLOWER and the like). */
+  private async latestOffset(topic: string, partition: number): Promise<number> {
+    const offset = await withRetry(
+      async () => {
+        const [result] = await listOffsets(this.cluster, [
+          { topic, partition, timestamp: OffsetSpec.LATEST },
+        ]);
+        return result!.offset;
+      },
+      { maxRetryTimeMs: 15_000, onRetry: () => this.cluster.metadata.refresh([topic]) },
+    );
+    this.noteEnd(topic, partition, offset);
+    return offset;
+  }
+
+  private noteEnd(topic: string, partition: number, end: number): void {
+    const key = `${topic}/${partition}`;
+    this.knownEnd.set(key, Math.max(end, this.knownEnd.get(key) ?? 0));
   }
 
   async produce(
@@ -48,11 +75,12 @@ export class KafkaPromotionTarget implements PromotionTarget {
       headers: record.headers,
       partition,
     });
+    this.noteEnd(topic, partition, metadata.offset + 1);
     return metadata.offset;
   }
 
   async find(topic: string, partition: number, fromOffset: number, id: string): Promise<number | undefined> {
-    const end = await this.endOffset(topic, partition);
+    const end = await this.latestOffset(topic, partition);
     if (fromOffset >= end) return undefined;
     const consumer = new Consumer<Buffer, Buffer>({
       bootstrap: [...this.options.bootstrap],

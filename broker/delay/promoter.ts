@@ -153,6 +153,8 @@ export async function promoteDue(options: {
   lookahead?: number;
   upcoming?: (schedule: StoredSchedule) => void;
   deadline?: number;
+  /** Promotions in flight at once (default 16). */
+  concurrency?: number;
   logger: StructuredLogger;
 }): Promise<DueScanSummary> {
   const { store, promoter, now, until } = options;
@@ -165,34 +167,39 @@ export async function promoteDue(options: {
     }
     const cursor = cursors.get(shard);
     if (cursor === undefined) continue;
-    let firstLeft: string | undefined;
-    for (const schedule of await store.unfinished(
-      shard,
-      cursor,
-      Math.max(until, options.lookahead ?? until),
-    )) {
-      if (schedule.dueAt > until) {
-        options.upcoming?.(schedule);
-        firstLeft ??= schedule.id;
-        continue;
+    const schedules = await store.unfinished(shard, cursor, Math.max(until, options.lookahead ?? until));
+    const finished = new Set<string>();
+    const due = schedules.filter((schedule) => {
+      if (schedule.dueAt <= until) return true;
+      options.upcoming?.(schedule);
+      return false;
+    });
+    // A bounded number at a time: each promotion is a few round trips, and a backlog (brokers
+    // were down) should clear in seconds, not one schedule after another.
+    let taken = 0;
+    const worker = async () => {
+      while (taken < due.length) {
+        if (options.deadline !== undefined && Date.now() > options.deadline) {
+          summary.incomplete = true;
+          return;
+        }
+        const schedule = due[taken++]!;
+        summary.scanned++;
+        try {
+          const outcome = await promoter.promote(schedule);
+          if (outcome === 'delivered' || outcome === 'found') {
+            summary.delivered++;
+            finished.add(schedule.id);
+          }
+          if (outcome === 'failed') summary.failed++;
+        } catch (error) {
+          summary.failed++;
+          options.logger.warn({ err: error, scheduleId: schedule.id }, 'promotion failed; will retry');
+        }
       }
-      summary.scanned++;
-      try {
-        const outcome = await promoter.promote(schedule);
-        if (outcome === 'delivered' || outcome === 'found') summary.delivered++;
-        else firstLeft ??= schedule.id;
-        if (outcome === 'failed') summary.failed++;
-      } catch (error) {
-        firstLeft ??= schedule.id;
-        summary.failed++;
-        options.logger.warn({ err: error, scheduleId: schedule.id }, 'promotion failed; will retry');
-      }
-      if (options.deadline !== undefined && Date.now() > options.deadline) {
-        summary.incomplete = true;
-        firstLeft ??= schedule.id; // later ones are unvisited; the cursor must not pass them
-        break;
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+    const firstLeft = schedules.find((schedule) => !finished.has(schedule.id))?.id;
     const settled = idLowerBound(now - SETTLE_MS);
     const next = firstLeft !== undefined && firstLeft < settled ? firstLeft : settled;
     if (next > cursor) await store.advanceCursor(shard, cursor, next);

@@ -65,7 +65,21 @@ export function errorCodeFor(error: unknown): number {
   if (error instanceof TopicExistsError) return ErrorCode.TOPIC_ALREADY_EXISTS;
   if (error instanceof InvalidTopicConfigError) return ErrorCode.INVALID_CONFIG;
   if (error instanceof CorruptSegmentError) return ErrorCode.KAFKA_STORAGE_ERROR;
+  // DynamoDB or S3 did not answer in time (or throttled): transient, so the client retries.
+  if (isAwsTransient(error)) return ErrorCode.REQUEST_TIMED_OUT;
   return ErrorCode.UNKNOWN_SERVER_ERROR;
+}
+
+/** A failed AWS SDK call that a retry may fix: timeouts, throttling, 5xx from the service. */
+function isAwsTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (
+    error.name === 'TimeoutError' ||
+    /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(error.name)
+  )
+    return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
 }
 
 export function isUnexpected(code: number): boolean {

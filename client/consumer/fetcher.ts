@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../protocol/error-codes.js';
+import { ErrorCode, isRetriable as isRetriableCode } from '../../protocol/error-codes.js';
 import { APIS } from '../../protocol/messages/index.js';
 import { decodeRecordBatches, type RecordBatch, TimestampType } from '../../protocol/record-batch/index.js';
 import type { TagFilter } from '../../protocol/tag-filter/index.js';
@@ -206,6 +206,12 @@ export class Fetcher {
     if (REROUTE.has(code)) {
       state.backoffUntil = Date.now() + this.options.retryBackoffMs;
       return 'reroute';
+    }
+    // Any other retriable error (e.g. REQUEST_TIMED_OUT while the broker's storage is slow) is
+    // transient: back off and fetch again rather than fail the consumer.
+    if (code !== ErrorCode.NONE && isRetriableCode(code)) {
+      state.backoffUntil = Date.now() + this.options.retryBackoffMs;
+      return 'empty';
     }
     if (code !== ErrorCode.NONE) {
       state.error =
