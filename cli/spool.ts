@@ -3,6 +3,7 @@ import { benchCommand } from './commands/bench.js';
 import { clusterCommand } from './commands/cluster.js';
 import { consumeCommand } from './commands/consume.js';
 import { devCommand } from './commands/dev.js';
+import { dlqCommand } from './commands/dlq.js';
 import { groupCommand } from './commands/group.js';
 import { produceCommand } from './commands/produce.js';
 import { replayCommand } from './commands/replay.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   produceCommand(program);
   consumeCommand(program);
   replayCommand(program);
+  dlqCommand(program);
   benchCommand(program);
   return program;
 }

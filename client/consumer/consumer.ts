@@ -11,6 +11,8 @@ import { GroupMembership } from './group-membership.js';
 import { GroupOffsets } from './group-offsets.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionHandover } from './partition-handover.js';
+import { ConsumerRetries } from './retry/consumer-retries.js';
+import type { RoutedFailure } from './retry/retry-router.js';
 import { keyOf, SubscriptionState, type TakenBatch } from './subscription-state.js';
 import type {
   ConsumerBatch,
@@ -24,17 +26,24 @@ import type {
 } from './types.js';
 
 /** Lets an eachBatch handler report partial progress and notice that its batch went stale. */
-export interface BatchControl {
+export interface BatchControl<K = Buffer, V = Buffer> {
   /** Records up to and including `offset` are processed (committable under atLeastOnce). */
   markProcessed(offset: number): void;
   /** True once the partition was revoked, seeked or the consumer is closing: stop early. */
   isStale(): boolean;
+  /**
+   * With the consumer's `retry` option: sends `record` (one of this batch) to its retry topic, or
+   * to the dead-letter topic after its last attempt, and resolves once that is acknowledged. The
+   * record then counts as processed as soon as the handler marks it (or the batch) processed.
+   * Without `retry` it rejects with a ConfigError.
+   */
+  retry(record: ConsumerRecord<K, V>, error: unknown): Promise<void>;
 }
 
 export interface RunOptions<K, V> {
   eachMessage?: (record: ConsumerRecord<K, V>) => Promise<void> | void;
   /** The whole batch counts as processed when this resolves (unless it marked less and threw). */
-  eachBatch?: (batch: ConsumerBatch<K, V>, control: BatchControl) => Promise<void> | void;
+  eachBatch?: (batch: ConsumerBatch<K, V>, control: BatchControl<K, V>) => Promise<void> | void;
   /** Partitions processed at the same time (order within a partition is always kept). Default 1. */
   concurrency?: number;
 }
@@ -46,6 +55,8 @@ export interface ConsumerEvents {
   committed: { offsets: { topic: string; partition: number; offset: number }[] };
   /** Something failed and is being retried (fetch errors, auto-commit failures). */
   warning: { error: SpoolError };
+  /** With `retry`: a record failed and was sent to its retry or dead-letter topic. */
+  handlerFailed: RoutedFailure;
 }
 
 /**
@@ -69,7 +80,12 @@ export class Consumer<K = Buffer, V = Buffer> {
   private readonly keyDeserializer: Deserializer<K>;
   private readonly valueDeserializer: Deserializer<V>;
   private readonly maxBatchRecords: number;
+  /** What the group membership subscribes to: the subscribed topics and their retry topics. */
   private topics: string[] = [];
+  /** The topics subscribe() was given. */
+  private sourceTopics: string[] = [];
+  /** With the `retry` option: failed records are sent on through this. */
+  private readonly retries: ConsumerRetries | undefined;
   private mode: 'none' | 'subscribe' | 'assign' = 'none';
   private started: Promise<void> | undefined;
   private fatalError: SpoolError | undefined;
@@ -106,6 +122,17 @@ export class Consumer<K = Buffer, V = Buffer> {
     this.keyDeserializer = options.keyDeserializer ?? (buffer as unknown as Deserializer<K>);
     this.valueDeserializer = options.valueDeserializer ?? (buffer as unknown as Deserializer<V>);
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
+    this.retries = options.retry
+      ? new ConsumerRetries(
+          {
+            retry: options.retry,
+            groupId: options.groupId,
+            bootstrap: options.bootstrap,
+            clientId: options.clientId ?? 'spool-consumer',
+          },
+          this.cluster,
+        )
+      : undefined;
     const retryBackoffMs = 200;
     let offsets: GroupOffsets | undefined;
     if (options.groupId !== undefined) {
@@ -196,10 +223,24 @@ export class Consumer<K = Buffer, V = Buffer> {
       throw new ConfigError('subscribe() needs a groupId; use assign() without one', 'groupId');
     if (this.mode === 'assign')
       throw new ConfigError('this consumer uses assign(); it cannot also subscribe()');
+    const sources = [...new Set(typeof topics === 'string' ? [topics] : topics)].sort();
+    const subscribed = this.retries ? this.retries.subscription(sources) : sources;
     this.mode = 'subscribe';
-    this.topics = [...new Set(typeof topics === 'string' ? [topics] : topics)].sort();
+    this.sourceTopics = sources;
+    this.topics = subscribed;
     if (listener) this.handover.listener = listener;
-    if (this.started) this.membership.requestRejoin('the subscription changed');
+    if (!this.started) return;
+    const membership = this.membership;
+    const rejoin = () => membership.requestRejoin('the subscription changed');
+    if (!this.retries) {
+      rejoin();
+      return;
+    }
+    // The new retry topics should exist before the group is asked to assign them.
+    void this.retries.ensureTopics(sources).then(rejoin, (error) => {
+      this.warn(toSpoolError(error));
+      rejoin();
+    });
   }
 
   /**
@@ -209,6 +250,8 @@ export class Consumer<K = Buffer, V = Buffer> {
   assign(partitions: readonly TopicPartition[]): void {
     if (this.mode === 'subscribe')
       throw new ConfigError('this consumer uses subscribe(); it cannot also assign()');
+    if (this.retries)
+      throw new ConfigError('retry needs subscribe(): retried records come back through the group', 'retry');
     this.mode = 'assign';
     const wanted = new Set(partitions.map((p) => keyOf(p.topic, p.partition)));
     this.state.unassign(this.state.assigned().filter((p) => !wanted.has(keyOf(p.topic, p.partition))));
@@ -226,6 +269,8 @@ export class Consumer<K = Buffer, V = Buffer> {
     this.started ??= (async () => {
       if (this.mode === 'none') throw new ConfigError('call subscribe() or assign() before consuming');
       await this.cluster.connect();
+      // Before joining, so that the first assignment includes the retry topics.
+      if (this.retries) await this.retries.ensureTopics(this.sourceTopics);
       this.fetcher.start();
       if (this.mode === 'subscribe') this.membership!.start();
       if (this.commitsAfterProcessing && this.membership) {
@@ -250,6 +295,8 @@ export class Consumer<K = Buffer, V = Buffer> {
    * Processes records until close() (resolves) or until a handler throws: then the consumer
    * commits what was processed before the failure (under atLeastOnce), closes, and run() rejects
    * with the handler's error, so the failed record is delivered again to the next consumer.
+   * With the `retry` option, an eachMessage handler's failure instead sends the record to a retry
+   * or dead-letter topic and processing goes on (see ConsumerOptions.retry).
    */
   async run(handlers: RunOptions<K, V>): Promise<void> {
     if (!handlers.eachMessage === !handlers.eachBatch)
@@ -317,7 +364,14 @@ export class Consumer<K = Buffer, V = Buffer> {
       for (const record of batch.records) {
         if (stale()) return;
         if (context) context.record = record.offset;
-        await handlers.eachMessage(this.toConsumerRecord(batch, record));
+        if (this.retries) {
+          const routed = await this.retries.handle(
+            { topic: batch.topic, partition: batch.partition, ...record },
+            () => this.toConsumerRecord(batch, record),
+            handlers.eachMessage,
+          );
+          if (routed) this.events.emit('handlerFailed', routed);
+        } else await handlers.eachMessage(this.toConsumerRecord(batch, record));
         this.state.markProcessed(batch, record.offset + 1);
       }
       // Every record is processed: so are the skipped offsets after the last one.
@@ -327,6 +381,17 @@ export class Consumer<K = Buffer, V = Buffer> {
     await handlers.eachBatch!(this.toConsumerBatch(batch), {
       markProcessed: (offset) => this.state.markProcessed(batch, offset + 1),
       isStale: stale,
+      retry: async (record, error) => {
+        const fetched = batch.records.find((r) => r.offset === record.offset);
+        if (!fetched || record.topic !== batch.topic || record.partition !== batch.partition)
+          throw new ConfigError('control.retry() takes a record of the batch it was given with');
+        if (!this.retries) throw new ConfigError('control.retry() needs the retry option', 'retry');
+        const routed = await this.retries.route(
+          { topic: batch.topic, partition: batch.partition, ...fetched },
+          error,
+        );
+        this.events.emit('handlerFailed', routed);
+      },
     });
     this.state.markProcessed(batch, batch.nextOffset);
   }
@@ -503,6 +568,8 @@ export class Consumer<K = Buffer, V = Buffer> {
         this.fetcher.stop();
         await this.membership?.close();
         this.cluster.close();
+        // Last: handlers that finished above may have been sending failed records through it.
+        await this.retries?.close();
       }
     })();
     return this.closed;

@@ -1,6 +1,7 @@
 import type { RecordHeader } from '../../protocol/record-batch/index.js';
 import type { Deserializer } from '../serializers.js';
 import type { PartitionAssignor } from './assignors/assignor.js';
+import type { RetryOptions } from './retry/retry-policy.js';
 
 /** One partition of one topic. */
 export interface TopicPartition {
@@ -122,6 +123,28 @@ export interface ConsumerOptions<K, V> {
   retryTimeoutMs?: number;
   /** Subscribed-topic partition counts are re-checked this often; a change triggers a rebalance. Default 5 s. */
   metadataMaxAgeMs?: number;
+  /**
+   * Retry records whose eachMessage handler throws, instead of stopping the consumer. A failed
+   * record is sent to the retry topic of its topic (default `<groupId>-<topic>-retry`) as a delayed
+   * delivery, backoffMs * multiplier^(attempt - 1) later (capped at maxBackoffMs), and the consumer
+   * goes on with the next record. The consumer subscribes to its retry topics too, so the record
+   * comes back to the same handler, with its key, value and headers and the retry headers
+   * (RETRY_HEADERS; `deliveryAttempt(record)` and `retryInfo(record.headers)` read them). Its
+   * `topic`, `partition` and `offset` are then those in the retry topic. When attempt maxAttempts
+   * fails, the record goes to the dead-letter topic (default `<groupId>-<topic>-dlq`) at once,
+   * with `spool-dlq-reason`; so does a record whose key or value cannot be deserialized.
+   *
+   * At-least-once: the failed record counts as processed only once the retry or dead-letter
+   * topic acknowledged it (acks=all), so a crash in between processes it again. If that send
+   * fails, the consumer stops as it would without `retry` (run() rejects).
+   *
+   * Needs a groupId and subscribe() (not assign()). Missing retry and dead-letter topics are
+   * created when the consumer starts, with the source topic's partition count. Retries need
+   * delayed delivery, a Spool feature: against Apache Kafka the retry sends fail. eachBatch
+   * handlers retry records explicitly with `control.retry(record, error)`; a throwing eachBatch
+   * handler, or a for-await body, stops the consumer as without this option.
+   */
+  retry?: RetryOptions;
 }
 
 /** Consumer lag of one assigned partition. */

@@ -9,6 +9,8 @@ import {
 } from '../../protocol/schedules.js';
 import { ConfigError } from '../errors.js';
 
+const INTERNAL_HEADERS = new Set<string>(Object.values(SCHEDULE_HEADERS));
+
 /** When a record is to be delivered, for `Producer.send` (one of the two). */
 export interface DeliveryTime {
   /** Deliver this many milliseconds from now (up to a year). */
@@ -54,7 +56,9 @@ export function scheduledRecord(
   ];
   return {
     scheduleId,
-    headers: [...headers, ...internal],
+    // A forwarded record (a retry of a delivered one) may carry an old schedule's headers: this
+    // schedule's must be the only ones, or the broker would read the old id.
+    headers: [...headers.filter((h) => !INTERNAL_HEADERS.has(h.key)), ...internal],
     partition: parseScheduleId(scheduleId).shard % SCHEDULE_TOPIC_PARTITIONS,
   };
 }
