@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 
-const load = createRequire(import.meta.url);
+// import.meta.url is empty in a CommonJS bundle (the crash test's child); resolve from the working
+// directory there, as NODE_PATH-based resolution does.
+const load = createRequire(import.meta.url ?? `${process.cwd()}/`);
 
 /**
  * The native modules Spool uses (CRC-32C and three codecs), loaded on first use. Brokers and SDK

@@ -2,12 +2,11 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORAGE_MARKER_FILE } from '../../../broker/storage/storage-marker.js';
-import { KafkaConnection } from '../../../client/kafka-connection.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { APIS } from '../../../protocol/messages/index.js';
-import { makeBatch, recordsOf } from '../../helpers/batches.js';
 import { waitFor } from '../../helpers/compat-checks.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
+import { partitionRequests } from '../../helpers/partition-requests.js';
 
 /**
  * A broker whose data directory is gone comes back under the same node id: what an ECS task
@@ -16,8 +15,7 @@ import { startLocalCluster } from '../../helpers/local-cluster.js';
  * would be elected with an empty log and its followers would truncate to it.
  */
 
-const { Metadata: METADATA, Produce: PRODUCE, Fetch: FETCH, CreateTopics: CREATE_TOPICS } = APIS;
-const NO_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+const { CreateTopics: CREATE_TOPICS } = APIS;
 
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
 
@@ -29,79 +27,10 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function withBroker<T>(id: number, use: (c: KafkaConnection) => Promise<T>): Promise<T> {
-  const broker = env.cluster.state.brokers.find((b) => b.nodeId === id)!;
-  const connection = await KafkaConnection.connect(broker.host, broker.port, {
-    clientId: 'replaced-storage-it',
-    requestTimeoutMs: 15_000,
-  });
-  try {
-    return await use(connection);
-  } finally {
-    connection.close();
-  }
-}
-
-async function partitionState(topic: string, via: number) {
-  const response = await withBroker(via, (c) =>
-    c.request(METADATA, 12, {
-      topics: [{ name: topic, topicId: NO_ID }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    }),
-  );
-  const p = response.topics[0]!.partitions[0]!;
-  return { leader: p.leaderId, isr: p.isrNodes, replicas: p.replicaNodes };
-}
-
-async function produce(topic: string, leader: number, label: string, count: number): Promise<number> {
-  const response = await withBroker(leader, (c) =>
-    c.request(PRODUCE, 9, {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 10_000,
-      topicData: [{ name: topic, partitionData: [{ index: 0, records: makeBatch(count, { label }) }] }],
-    }),
-  );
-  return response.responses[0]!.partitionResponses[0]!.errorCode;
-}
-
-async function readAll(topic: string, via: number): Promise<string[]> {
-  const response = await withBroker(via, (c) =>
-    c.request(FETCH, 12, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          topicId: NO_ID,
-          partitions: [
-            {
-              partition: 0,
-              currentLeaderEpoch: -1,
-              fetchOffset: 0,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1,
-              partitionMaxBytes: 1 << 20,
-              replicaDirectoryId: NO_ID,
-            },
-          ],
-          spoolTagFilter: null,
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
-  );
-  const partition = response.responses[0]!.partitions[0]!;
-  expect(partition.errorCode).toBe(ErrorCode.NONE);
-  return recordsOf(partition.records ?? Buffer.alloc(0)).map(([, value]) => value);
-}
+const { withBroker, partitionState, produce, readAll } = partitionRequests(
+  () => env.cluster,
+  'replaced-storage-it',
+);
 
 describe('a broker that returns with an empty data directory', () => {
   it.each([
@@ -128,7 +57,7 @@ describe('a broker that returns with an empty data directory', () => {
         60_000,
         'preferred leader',
       );
-      expect(await produce(topic, target, 'before', 50)).toBe(ErrorCode.NONE);
+      expect(await produce(topic, target, -1, 'before', 50)).toBe(ErrorCode.NONE);
 
       const replaced = env.cluster.state.brokers.find((b) => b.nodeId === target)!;
       await env.cluster.stopBroker(target, signal);
@@ -146,7 +75,7 @@ describe('a broker that returns with an empty data directory', () => {
         60_000,
         'the replaced broker leading again',
       );
-      expect(await produce(topic, target, 'after', 1)).toBe(ErrorCode.NONE);
+      expect(await produce(topic, target, -1, 'after', 1)).toBe(ErrorCode.NONE);
       const expected = [...Array.from({ length: 50 }, (_, i) => `before-${i}`), 'after-0'];
       expect(await readAll(topic, target)).toEqual(expected);
       // Rejoined and in every ISR: what a rolling replacement waits for before the next broker.

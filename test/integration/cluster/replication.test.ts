@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KafkaConnection } from '../../../client/kafka-connection.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { APIS } from '../../../protocol/messages/index.js';
-import { makeBatch, recordsOf } from '../../helpers/batches.js';
 import { waitFor } from '../../helpers/compat-checks.js';
 import { startLocalCluster } from '../../helpers/local-cluster.js';
+import { partitionRequests } from '../../helpers/partition-requests.js';
 
 /**
  * Replication against a real 3-broker cluster: min.insync.replicas with acks=all as the ISR
@@ -13,8 +12,7 @@ import { startLocalCluster } from '../../helpers/local-cluster.js';
  * connection: a client library would wait out frozen brokers picked for metadata.
  */
 
-const { Metadata: METADATA, Produce: PRODUCE, Fetch: FETCH, CreateTopics: CREATE_TOPICS } = APIS;
-const NO_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+const { CreateTopics: CREATE_TOPICS } = APIS;
 
 let env: Awaited<ReturnType<typeof startLocalCluster>>;
 
@@ -26,23 +24,15 @@ afterAll(async () => {
   await env?.stop();
 });
 
+const { withBroker, partitionState, produce, readAll } = partitionRequests(
+  () => env.cluster,
+  'replication-it',
+);
+
 // Each scenario pauses and kills brokers; the next one starts from a cluster with all three live.
 beforeEach(async () => {
   await env.cluster.waitUntilHealthy();
 }, 120_000);
-
-async function withBroker<T>(id: number, use: (c: KafkaConnection) => Promise<T>): Promise<T> {
-  const broker = env.cluster.state.brokers.find((b) => b.nodeId === id)!;
-  const connection = await KafkaConnection.connect(broker.host, broker.port, {
-    clientId: 'replication-it',
-    requestTimeoutMs: 15_000,
-  });
-  try {
-    return await use(connection);
-  } finally {
-    connection.close();
-  }
-}
 
 async function createTopic(topic: string, configs: Record<string, string>): Promise<void> {
   const response = await withBroker(0, (c) =>
@@ -63,19 +53,6 @@ async function createTopic(topic: string, configs: Record<string, string>): Prom
   expect(response.topics[0]!.errorCode).toBe(ErrorCode.NONE);
 }
 
-/** Partition 0 of `topic` as broker `via` sees it. */
-async function partitionState(topic: string, via: number) {
-  const response = await withBroker(via, (c) =>
-    c.request(METADATA, 12, {
-      topics: [{ name: topic, topicId: NO_ID }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    }),
-  );
-  const p = response.topics[0]!.partitions[0]!;
-  return { leader: p.leaderId, isr: p.isrNodes, replicas: p.replicaNodes };
-}
-
 async function waitForPartition(
   topic: string,
   via: number,
@@ -89,63 +66,6 @@ async function waitForPartition(
     60_000,
     what,
   );
-}
-
-/** Produces one batch to partition 0 on broker `leader`; resolves to the partition's error code. */
-async function produce(
-  topic: string,
-  leader: number,
-  acks: number,
-  label: string,
-  count = 1,
-): Promise<number> {
-  const response = await withBroker(leader, (c) =>
-    c.request(PRODUCE, 9, {
-      transactionalId: null,
-      acks,
-      timeoutMs: 10_000,
-      topicData: [{ name: topic, partitionData: [{ index: 0, records: makeBatch(count, { label }) }] }],
-    }),
-  );
-  return response.responses[0]!.partitionResponses[0]!.errorCode;
-}
-
-/** Every record value of partition 0, read from its leader as a consumer. */
-async function readAll(topic: string, leader: number): Promise<string[]> {
-  const response = await withBroker(leader, (c) =>
-    c.request(FETCH, 12, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          topicId: NO_ID,
-          partitions: [
-            {
-              partition: 0,
-              currentLeaderEpoch: -1,
-              fetchOffset: 0,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1,
-              partitionMaxBytes: 1 << 20,
-              replicaDirectoryId: NO_ID,
-            },
-          ],
-          spoolTagFilter: null,
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
-  );
-  const partition = response.responses[0]!.partitions[0]!;
-  expect(partition.errorCode).toBe(ErrorCode.NONE);
-  return recordsOf(partition.records ?? Buffer.alloc(0)).map(([, value]) => value);
 }
 
 describe('replication across three brokers', () => {
