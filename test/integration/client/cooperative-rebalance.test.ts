@@ -108,10 +108,12 @@ describe('a member joining a busy group', () => {
     expect(revokedFromA[0]).toHaveLength(2);
     const moved = new Set(revokedFromA[0]!.map((p) => p.partition));
     const keptPartitions = [0, 1, 2, 3].filter((p) => !moved.has(p));
-    // Every kept partition was delivered to A while the rebalance was under way.
+    // Every kept partition was delivered to A while the rebalance was under way (the eager run
+    // below delivers nothing then). How many records depends on how busy the two cores are: a
+    // loaded CI run saw 8 over the window, so the bound is "several", not a rate.
     const during = deliveredToA.filter((d) => d.at > rebalanceStarted + 200 && d.at < bAssignedAt - 200);
     for (const partition of keptPartitions) {
-      expect(during.filter((d) => d.partition === partition).length).toBeGreaterThan(10);
+      expect(during.filter((d) => d.partition === partition).length).toBeGreaterThan(2);
     }
   }, 60_000);
 
